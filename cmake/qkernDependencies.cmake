@@ -1,0 +1,64 @@
+# Dependency resolution: find_package first; when a package is absent, FetchContent at a pinned
+# release (so a user with internet access needs nothing else).
+include_guard(GLOBAL)
+include(FetchContent)
+
+set(QKERN_XSIMD_FETCH_TAG "13.2.0" CACHE STRING "xsimd release fetched when no xsimd package is found")
+set(QKERN_GTEST_FETCH_TAG "v1.14.0" CACHE STRING "GoogleTest release fetched when none is found")
+set(QKERN_BENCHMARK_FETCH_TAG "v1.8.3" CACHE STRING "Google Benchmark release fetched when none is found")
+
+# Debian bookworm's xsimd 8.1 package links its target to an `xtl` it neither installs nor looks
+# for; xsimd only needs xtl for XSIMD_ENABLE_XTL_COMPLEX, which qkern never defines.
+macro(qkern_repair_xsimd_target)
+  if(TARGET xsimd AND NOT TARGET xtl)
+    get_target_property(_qkern_xsimd_links xsimd INTERFACE_LINK_LIBRARIES)
+    if(_qkern_xsimd_links MATCHES "xtl")
+      add_library(xtl INTERFACE IMPORTED)
+    endif()
+  endif()
+endmacro()
+
+macro(qkern_find_xsimd)
+  if(NOT TARGET xsimd)
+    # No version in the call: xsimd's own SameMajorVersion file would reject every newer major.
+    find_package(xsimd QUIET)
+    if(xsimd_FOUND)
+      if(xsimd_VERSION VERSION_LESS 8.1)
+        message(FATAL_ERROR "qkern needs xsimd >= 8.1, found ${xsimd_VERSION}")
+      endif()
+    else()
+      message(STATUS "qkern: xsimd not found, fetching ${QKERN_XSIMD_FETCH_TAG}")
+      FetchContent_Declare(xsimd GIT_REPOSITORY https://github.com/xtensor-stack/xsimd.git
+                                 GIT_TAG ${QKERN_XSIMD_FETCH_TAG} GIT_SHALLOW TRUE)
+      FetchContent_MakeAvailable(xsimd)
+    endif()
+  endif()
+  qkern_repair_xsimd_target()
+endmacro()
+
+macro(qkern_find_gtest)
+  if(NOT TARGET GTest::gtest_main)
+    find_package(GTest QUIET)
+    if(NOT GTest_FOUND)
+      message(STATUS "qkern: GoogleTest not found, fetching ${QKERN_GTEST_FETCH_TAG}")
+      set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
+      FetchContent_Declare(googletest GIT_REPOSITORY https://github.com/google/googletest.git
+                                      GIT_TAG ${QKERN_GTEST_FETCH_TAG} GIT_SHALLOW TRUE)
+      FetchContent_MakeAvailable(googletest)
+    endif()
+  endif()
+endmacro()
+
+macro(qkern_find_benchmark)
+  if(NOT TARGET benchmark::benchmark)
+    find_package(benchmark QUIET)
+    if(NOT benchmark_FOUND)
+      message(STATUS "qkern: Google Benchmark not found, fetching ${QKERN_BENCHMARK_FETCH_TAG}")
+      set(BENCHMARK_ENABLE_TESTING OFF CACHE BOOL "" FORCE)
+      set(BENCHMARK_ENABLE_INSTALL OFF CACHE BOOL "" FORCE)
+      FetchContent_Declare(benchmark GIT_REPOSITORY https://github.com/google/benchmark.git
+                                     GIT_TAG ${QKERN_BENCHMARK_FETCH_TAG} GIT_SHALLOW TRUE)
+      FetchContent_MakeAvailable(benchmark)
+    endif()
+  endif()
+endmacro()

@@ -1,0 +1,330 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// choose_params.hpp: quantization parameters from a range [min, max], under named conventions that
+// reproduce each framework's numbers exactly (formulas: docs/conventions.md and
+// ../shared/notes/reference-semantics.md B1-B7). The range is always widened to include 0.
+// Degenerate ranges (all zero, constant, tiny, near FLT_MAX) give a valid result, never NaN, Inf
+// or a zero scale.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "qkern/core/dtype.hpp"
+#include "qkern/core/error.hpp"
+#include "qkern/core/params.hpp"
+#include "qkern/core/value_stats.hpp"
+#include "qkern/simd/float_env.hpp"
+
+namespace qkern {
+
+enum class Scheme : std::uint8_t {
+  affine,     ///< scale and zero point cover [min(min,0), max(max,0)]
+  symmetric,  ///< zero point fixed at the middle code, scale from max(|min|, |max|)
+};
+
+/// Whose formulas turn a range into parameters (and, through QuantParams::arithmetic, how the
+/// resulting parameters quantize).
+enum class Convention : std::uint8_t {
+  qkern,        ///< double precision; symmetric scale = amax / min(-qmin, qmax) (no clipping at +amax)
+  pytorch,      ///< torch.ao observers' _calculate_qparams: float32, eps clamp, divisor (qmax-qmin)/2
+  onnxruntime,  ///< onnxruntime.quantization compute_scale_zp (symmetric/reduced range tables)
+  tensorrt,     ///< TensorRT / ModelOpt max calibration: scale = amax / 127, narrow range, zp = 0
+  tflite,       ///< TFLite/gemmlowp ChooseQuantizationParams: nudged zero point, ties away
+  fbgemm,       ///< FBGEMM ChooseQuantizationParams (symmetric = preserve_sparsity)
+};
+
+struct RangeOptions {
+  Scheme scheme = Scheme::affine;
+  bool narrow_range = false;        ///< signed types drop their lowest code (int8 -> [-127, 127])
+  bool reduce_range = false;        ///< one bit less (PyTorch/FBGEMM: halve the bounds; ORT: its table)
+  bool power_of_two_scale = false;  ///< round the scale up to a power of two, then refit the zero point
+};
+
+/// The smallest scale qkern's own convention returns (FLT_MIN: its reciprocal is finite, so every
+/// fitted scale passes validate()).
+inline constexpr float kMinScale = std::numeric_limits<float>::min();
+
+/// PyTorch observers' default eps (torch.finfo(torch.float32).eps).
+inline constexpr float kPyTorchEps = 1.1920928955078125e-07f;
+
+/// True when the widened range [min(min,0), max(max,0)] has zero width (all-zero data): the fitted
+/// parameters are then the documented fallback (scale 1, zero point 0 or the nearest code).
+inline bool range_is_degenerate(double min, double max) { return std::fmin(min, 0.0) == 0.0 && std::fmax(max, 0.0) == 0.0; }
+
+namespace detail {
+
+inline std::int32_t clamp_code(double v, QRange r) {
+  if (v <= r.qmin) return r.qmin;
+  if (v >= r.qmax) return r.qmax;
+  return static_cast<std::int32_t>(v);
+}
+
+inline double round_half_even(double v) { return std::nearbyint(v); }  // callers hold the RNE guard
+inline double round_half_away(double v) { return std::round(v); }
+
+// 2^ceil(log2(s)): the smallest power of two >= s (exact, via frexp).
+inline double next_power_of_two(double s) {
+  int e = 0;
+  const double m = std::frexp(s, &e);  // s = m * 2^e, m in [0.5, 1)
+  return m == 0.5 ? s : std::ldexp(1.0, e);
+}
+
+inline float to_valid_float_scale(double s) {
+  if (!(s >= kMinScale)) return kMinScale;
+  if (s > std::numeric_limits<float>::max()) return std::numeric_limits<float>::max();
+  return static_cast<float>(s);
+}
+
+inline QRange convention_range(DType dtype, const RangeOptions& o, Convention conv) {
+  QRange r = full_range(dtype);
+  const int bits = bit_width(dtype);
+  const bool sgn = is_signed(dtype);
+  if (conv == Convention::onnxruntime) {
+    if (o.reduce_range && bits <= 16) {  // ORT's reduced table: int8 (-64, 64), uint8 (0, 127), ...
+      const std::int32_t h = std::int32_t{1} << (bits - 2);
+      return sgn ? QRange{-h, h} : QRange{0, (std::int32_t{1} << (bits - 1)) - 1};
+    }
+    if (o.scheme == Scheme::symmetric && bits >= 8 && bits <= 16)  // ORT's symmetric table
+      return sgn ? QRange{r.qmin + 1, r.qmax} : QRange{0, r.qmax - 1};
+  }
+  if (conv == Convention::tensorrt || (conv == Convention::tflite && o.scheme == Scheme::symmetric)) {
+    if (sgn) r.qmin += 1;  // narrow range by definition
+  }
+  if (o.narrow_range && sgn && r.qmin == full_range(dtype).qmin) r.qmin += 1;
+  if (o.reduce_range && conv != Convention::onnxruntime) {
+    // Floor-halving as PyTorch's calculate_qmin_qmax (== C++ division for these bounds).
+    r.qmin = static_cast<std::int32_t>(std::floor(r.qmin / 2.0));
+    r.qmax = static_cast<std::int32_t>(std::floor(r.qmax / 2.0));
+  }
+  return r;
+}
+
+inline Arithmetic convention_arithmetic(Convention conv) {
+  switch (conv) {
+    case Convention::pytorch: return Arithmetic::pytorch();
+    case Convention::fbgemm: return Arithmetic::fbgemm();
+    case Convention::tflite: return Arithmetic::tflite();
+    default: return Arithmetic::onnx();
+  }
+}
+
+// Zero point of the symmetric scheme: 0 for signed ranges around 0, the middle code otherwise.
+inline std::int32_t symmetric_zero_point(DType dtype, QRange r, Convention conv) {
+  if (is_signed(dtype)) return 0;
+  if (conv == Convention::pytorch)
+    return r == full_range(dtype) ? (r.qmax + 1) / 2 : static_cast<std::int32_t>(std::floor((r.qmin + r.qmax) / 2.0));
+  return static_cast<std::int32_t>(std::nearbyint((r.qmin + r.qmax) / 2.0));
+}
+
+inline QuantParams choose_qkern(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
+  QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::onnx());
+  if (lo == 0.0 && hi == 0.0) {  // SF-2: all zero
+    p.zero_point = o.scheme == Scheme::symmetric ? symmetric_zero_point(dtype, r, Convention::qkern)
+                                                 : clamp_code(0.0, r);
+    return p;
+  }
+  if (o.scheme == Scheme::symmetric) {
+    p.zero_point = symmetric_zero_point(dtype, r, Convention::qkern);
+    const double amax = std::fmax(-lo, hi);
+    const double half = std::fmin(double(p.zero_point) - r.qmin, double(r.qmax) - p.zero_point);
+    double s = amax / half;
+    if (o.power_of_two_scale) s = next_power_of_two(s);
+    p.scale = to_valid_float_scale(s);
+    return p;
+  }
+  double s = (hi - lo) / double(r.levels());
+  if (o.power_of_two_scale) s = next_power_of_two(s);
+  p.scale = to_valid_float_scale(s);
+  p.zero_point = clamp_code(round_half_even(r.qmin - lo / double(p.scale)), r);
+  return p;
+}
+
+inline QuantParams choose_pytorch(double lo_d, double hi_d, DType dtype, QRange r, const RangeOptions& o) {
+  // torch computes on float32 tensors: min_neg / max_pos are float32, and so is every step.
+  const float lo = static_cast<float>(lo_d), hi = static_cast<float>(hi_d);
+  QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::pytorch());
+  float s;
+  if (o.scheme == Scheme::symmetric) {
+    const float amax = std::fmax(-lo, hi);
+    s = amax / static_cast<float>((double(r.qmax) - r.qmin) / 2.0);
+    if (!std::isfinite(s)) s = static_cast<float>(double(amax) / ((double(r.qmax) - r.qmin) / 2.0));
+    s = std::fmax(s, kPyTorchEps);
+    if (o.power_of_two_scale) s = static_cast<float>(next_power_of_two(s));
+    p.scale = to_valid_float_scale(s);
+    p.zero_point = symmetric_zero_point(dtype, r, Convention::pytorch);
+    return p;
+  }
+  s = (hi - lo) / static_cast<float>(r.levels());
+  if (!std::isfinite(s)) s = static_cast<float>((double(hi) - lo) / double(r.levels()));  // SF-7
+  s = std::fmax(s, kPyTorchEps);
+  if (o.power_of_two_scale) s = static_cast<float>(next_power_of_two(s));
+  p.scale = to_valid_float_scale(s);
+  const float q = std::nearbyint(lo / p.scale);  // torch.round: ties to even
+  p.zero_point = clamp_code(double(r.qmin) - double(q), r);
+  return p;
+}
+
+inline QuantParams choose_onnxruntime(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
+  QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::onnx());
+  if (o.scheme == Scheme::symmetric) {
+    const double amax = std::fmax(-lo, hi);
+    lo = -amax;
+    hi = amax;
+  }
+  double s = static_cast<float>((hi - lo) / double(r.levels()));  // float64, cast back to float32
+  if (o.power_of_two_scale) s = next_power_of_two(s);
+  if (s < std::numeric_limits<float>::min()) {  // ORT: scale < finfo.tiny -> scale 1, zp 0
+    p.scale = 1.0f;
+    p.zero_point = clamp_code(0.0, r);
+    return p;
+  }
+  p.scale = to_valid_float_scale(s);
+  if (o.scheme == Scheme::symmetric) {
+    p.zero_point = clamp_code(std::nearbyint((r.qmin + r.qmax) / 2.0), r);
+  } else {
+    const float zpf = static_cast<float>(r.qmin) - static_cast<float>(lo) / p.scale;  // numpy float32
+    p.zero_point = clamp_code(std::nearbyint(zpf), r);
+  }
+  return p;
+}
+
+inline QuantParams choose_tensorrt(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
+  if (o.scheme != Scheme::symmetric)
+    throw_invalid("options.scheme", "the TensorRT convention is symmetric only");
+  QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::onnx());
+  const double amax = std::fmax(-lo, hi);
+  const double bound = is_signed(dtype) ? r.qmax : r.qmax;  // 127 for int8, 255 for uint8
+  if (!(amax > std::ldexp(1.0, -24))) return p;             // ModelOpt zeroes the output: scale 1
+  double s = static_cast<float>(amax) / static_cast<float>(bound);
+  if (o.power_of_two_scale) s = next_power_of_two(s);
+  p.scale = to_valid_float_scale(s);
+  return p;
+}
+
+inline QuantParams choose_tflite(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
+  QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::tflite());
+  if (o.scheme == Scheme::symmetric) {
+    const double amax = std::fmax(-lo, hi);
+    double s = amax / double(r.qmax);
+    if (o.power_of_two_scale) s = next_power_of_two(s);
+    p.scale = amax == 0.0 ? 1.0f : to_valid_float_scale(s);
+    p.zero_point = symmetric_zero_point(dtype, r, Convention::tflite);
+    return p;
+  }
+  if (lo == hi) {  // TFLite returns scale 0 here; qkern returns the SF-2 fallback
+    p.zero_point = clamp_code(0.0, r);
+    return p;
+  }
+  double s = (hi - lo) / (double(r.qmax) - double(r.qmin));
+  if (o.power_of_two_scale) s = next_power_of_two(s);
+  const double zp_from_min = r.qmin - lo / s, zp_from_max = r.qmax - hi / s;
+  const double err_min = std::fabs(double(r.qmin)) + std::fabs(lo / s);
+  const double err_max = std::fabs(double(r.qmax)) + std::fabs(hi / s);
+  const double zp = err_min < err_max ? zp_from_min : zp_from_max;
+  p.zero_point = zp < r.qmin ? r.qmin : zp > r.qmax ? r.qmax : static_cast<std::int32_t>(round_half_away(zp));
+  p.scale = to_valid_float_scale(s);
+  return p;
+}
+
+inline QuantParams choose_fbgemm(double min_d, double max_d, DType dtype, QRange r, const RangeOptions& o) {
+  float mn = static_cast<float>(min_d), mx = static_cast<float>(max_d);
+  const bool sparse = o.scheme == Scheme::symmetric && mn < 0 && mx > 0;
+  if (sparse) {
+    const double sym_qmin = -((r.qmax - r.qmin) / 2 + 1), sym_qmax = (r.qmax - r.qmin) / 2;
+    const double s = std::fmax(std::fabs(mn / sym_qmin), std::fabs(mx / sym_qmax));
+    const double fmax = std::numeric_limits<float>::max();  // keep FLT_MAX-sized ranges finite (SF-7)
+    mn = static_cast<float>(std::fmax(s * sym_qmin, -fmax));
+    mx = static_cast<float>(std::fmin(s * sym_qmax, fmax));
+  }
+  mn = std::fmin(mn, 0.0f);
+  mx = std::fmax(mx, 0.0f);
+  float scale = static_cast<float>((double(mx) - mn) / (double(r.qmax) - r.qmin));
+  if (scale == 0.0f || std::isinf(1.0f / scale)) scale = 0.1f;
+  if (o.power_of_two_scale) scale = static_cast<float>(next_power_of_two(scale));
+  // FBGEMM's floor; with a power-of-two constraint qkern raises it to 2^-14 so the constraint holds.
+  const float kSmallScaleThreshold = o.power_of_two_scale ? 6.103515625e-05f : 6.1e-5f;
+  if (scale < kSmallScaleThreshold) {
+    const float org = scale;
+    scale = kSmallScaleThreshold;
+    if (mn == 0.0f) mx = kSmallScaleThreshold * float(r.qmax - r.qmin);
+    else if (mx == 0.0f) mn = -kSmallScaleThreshold * float(r.qmax - r.qmin);
+    else {
+      const float amp = kSmallScaleThreshold / org;
+      mn *= amp;
+      mx *= amp;
+    }
+  }
+  const double zp_from_min = r.qmin - mn / double(scale), zp_from_max = r.qmax - mx / double(scale);
+  const double err_min = std::fabs(double(r.qmin)) + std::fabs(mn / double(scale));
+  const double err_max = std::fabs(double(r.qmax)) + std::fabs(mx / double(scale));
+  double zp = err_min < err_max ? zp_from_min : zp_from_max;
+  if (sparse) zp = double(r.qmin + r.qmax) / 2;
+  QuantParams p = QuantParams::make(dtype, to_valid_float_scale(scale), 0, r, Arithmetic::fbgemm());
+  p.zero_point = zp < r.qmin ? r.qmin : zp > r.qmax ? r.qmax : static_cast<std::int32_t>(std::nearbyint(zp));
+  return p;
+}
+
+}  // namespace detail
+
+/// Parameters for values in [min, max] (widened to include 0) under `convention`. Throws
+/// InvalidArgument naming "min"/"max" when either is NaN or infinite or min > max, and
+/// "options.scheme" for a scheme the convention does not define. The arithmetic of the returned
+/// parameters is the convention's (PyTorch/FBGEMM multiply by the reciprocal, TFLite rounds ties
+/// away, the others divide and round ties to even).
+inline QuantParams choose_params(double min, double max, DType dtype, RangeOptions options = {},
+                                 Convention convention = Convention::qkern) {
+  if (!std::isfinite(min)) detail::throw_invalid("min", "must be finite, got " + std::to_string(min));
+  if (!std::isfinite(max)) detail::throw_invalid("max", "must be finite, got " + std::to_string(max));
+  if (min > max) detail::throw_invalid("min", "is greater than max (" + std::to_string(min) + " > " + std::to_string(max) + ")");
+  if (dtype == DType::int32) detail::throw_invalid("dtype", "parameters from a range are for int4..int16 codes; int32 biases use input_scale * weight_scale");
+  const QRange r = detail::convention_range(dtype, options, convention);
+  const double lo = std::fmin(min, 0.0), hi = std::fmax(max, 0.0);
+  simd::FloatEnvironmentGuard env;
+  switch (convention) {
+    case Convention::pytorch: return detail::choose_pytorch(lo, hi, dtype, r, options);
+    case Convention::onnxruntime: return detail::choose_onnxruntime(lo, hi, dtype, r, options);
+    case Convention::tensorrt: return detail::choose_tensorrt(lo, hi, dtype, r, options);
+    case Convention::tflite: return detail::choose_tflite(lo, hi, dtype, r, options);
+    case Convention::fbgemm: return detail::choose_fbgemm(min, max, dtype, r, options);
+    case Convention::qkern: break;
+  }
+  return detail::choose_qkern(lo, hi, dtype, r, options);
+}
+
+/// Parameters from a MinMax statistic. Throws DataError when it saw no finite value (SF-1, SF-5).
+inline QuantParams choose_params(const MinMax& range, DType dtype, RangeOptions options = {},
+                                 Convention convention = Convention::qkern) {
+  if (!range.has_finite())
+    throw DataError(range.counts.total() == 0 ? "no data observed: cannot fit parameters"
+                                              : "no finite values observed (" + std::to_string(range.counts.skipped()) +
+                                                    " NaN/Inf skipped): cannot fit parameters");
+  return choose_params(range.min, range.max, dtype, options, convention);
+}
+
+/// Per-channel parameters, one channel per MinMax (each fitted independently: one degenerate
+/// channel does not affect the others).
+inline ChannelQuantParams choose_params(const std::vector<MinMax>& ranges, DType dtype, RangeOptions options = {},
+                                        Convention convention = Convention::qkern) {
+  ChannelQuantParams cp;
+  cp.dtype = dtype;
+  for (std::size_t c = 0; c < ranges.size(); ++c) {
+    const QuantParams p = choose_params(ranges[c], dtype, options, convention);
+    cp.scale.push_back(p.scale);
+    cp.zero_point.push_back(p.zero_point);
+    cp.qmin = p.qmin;
+    cp.qmax = p.qmax;
+    cp.arithmetic = p.arithmetic;
+  }
+  if (ranges.empty()) {
+    const QRange r = detail::convention_range(dtype, options, convention);
+    cp.qmin = r.qmin;
+    cp.qmax = r.qmax;
+    cp.arithmetic = detail::convention_arithmetic(convention);
+  }
+  return cp;
+}
+
+}  // namespace qkern

@@ -1,0 +1,59 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// kernel_list.hpp: the one list of SIMD kernels. The runtime-dispatch translation units instantiate
+// every entry per arch, the tests and benchmarks iterate it; adding a kernel is one line here.
+#pragma once
+
+#include "qkern/kernels/minmax.hpp"
+#include "qkern/kernels/quantize.hpp"
+#include "qkern/simd/dispatch.hpp"
+
+// X(kernel) for every kernel type in qkern::kernels.
+#define QKERN_KERNELS(X)           \
+  X(f32_s8_quantize)               \
+  X(f32_u8_quantize)               \
+  X(f32_s16_quantize)              \
+  X(f32_u16_quantize)              \
+  X(f32_s8_quantize_channels)      \
+  X(f32_u8_quantize_channels)      \
+  X(f32_s16_quantize_channels)     \
+  X(f32_u16_quantize_channels)     \
+  X(s8_f32_dequantize)             \
+  X(u8_f32_dequantize)             \
+  X(s16_f32_dequantize)            \
+  X(u16_f32_dequantize)            \
+  X(s8_f32_dequantize_channels)    \
+  X(u8_f32_dequantize_channels)    \
+  X(s16_f32_dequantize_channels)   \
+  X(u16_f32_dequantize_channels)   \
+  X(f32_fake_quantize)             \
+  X(f32_fake_quantize_channels)    \
+  X(f32_minmax)                    \
+  X(f32_absmax)                    \
+  X(f32_minmax_channels)           \
+  X(f32_absmax_channels)
+
+// Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
+#define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \
+  template struct ::qkern::dispatch::ArchKernel<::qkern::kernels::K, ARCH>;
+#define QKERN_DECLARE_EXTERN_KERNEL_FOR(ARCH, K) \
+  extern template struct ::qkern::dispatch::ArchKernel<::qkern::kernels::K, ARCH>;
+
+#if defined(QKERN_DISPATCH)
+#define QKERN_DETAIL_EXTERN_SSE2(K) QKERN_DECLARE_EXTERN_KERNEL_FOR(::xsimd::sse2, K)
+#define QKERN_DETAIL_EXTERN_SSE4_2(K) QKERN_DECLARE_EXTERN_KERNEL_FOR(::xsimd::sse4_2, K)
+#define QKERN_DETAIL_EXTERN_FMA3_AVX2(K) QKERN_DECLARE_EXTERN_KERNEL_FOR(::xsimd::fma3<::xsimd::avx2>, K)
+#define QKERN_DETAIL_EXTERN_AVX512BW(K) QKERN_DECLARE_EXTERN_KERNEL_FOR(::xsimd::avx512bw, K)
+#if defined(QKERN_DISPATCH_SSE2)
+QKERN_KERNELS(QKERN_DETAIL_EXTERN_SSE2)
+#endif
+#if defined(QKERN_DISPATCH_SSE4_2)
+QKERN_KERNELS(QKERN_DETAIL_EXTERN_SSE4_2)
+#endif
+#if defined(QKERN_DISPATCH_FMA3_AVX2)
+QKERN_KERNELS(QKERN_DETAIL_EXTERN_FMA3_AVX2)
+#endif
+#if defined(QKERN_DISPATCH_AVX512BW)
+QKERN_KERNELS(QKERN_DETAIL_EXTERN_AVX512BW)
+#endif
+#endif

@@ -1,0 +1,250 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// kernels/minmax.hpp: one-pass min/max and abs-max over the finite values, per tensor and per
+// channel, counting NaN and +-Inf instead of letting them poison the range. Tested bit for bit
+// against reference/minmax.hpp on every arch (min and max are exact, so any order agrees; zero
+// extremes are reported as +0.0).
+//
+// The vector loop checks each vector for non-finite lanes with one integer compare; only vectors
+// that contain one take the slow lane-by-lane path, so clean data runs at full speed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "qkern/core/layout.hpp"
+#include "qkern/core/value_stats.hpp"
+#include "qkern/reference/quantize.hpp"
+#include "qkern/simd/convert.hpp"
+
+namespace qkern {
+namespace kernels {
+namespace detail {
+
+// Scalar accumulation of one value (the slow path and the tail). Templated on the arch only so that
+// each arch translation unit has its own copy (see simd/dispatch.hpp).
+template <class A>
+inline void account_value(float v, float& mn, float& mx, ValueCounts& counts) {
+  if (reference::is_nonfinite(v)) {
+    if (reference::is_nan(v)) ++counts.nan;
+    else if (v > 0) ++counts.pos_inf;
+    else ++counts.neg_inf;
+    return;
+  }
+  mn = v < mn ? v : mn;
+  mx = v > mx ? v : mx;
+}
+
+template <class A>
+inline void account_lanes(const simd::batch<float, A>& x, float& mn, float& mx, ValueCounts& counts) {
+  alignas(64) float lanes[simd::batch<float, A>::size];
+  x.store_aligned(lanes);
+  for (float v : lanes) account_value<A>(v, mn, mx, counts);
+}
+
+inline float canonical_zero(float v) { return v == 0.0f ? 0.0f : v; }
+
+// Min/max of x[0, n) over finite values with counts (finite filled in from n at the end).
+template <class A>
+inline MinMax minmax_run(const float* x, std::size_t n) {
+  using B = simd::batch<float, A>;
+  constexpr std::size_t N = B::size;
+  const float inf = std::numeric_limits<float>::infinity();
+  B mn0(inf), mn1(inf), mx0(-inf), mx1(-inf);
+  float smn = inf, smx = -inf;
+  ValueCounts counts;
+  std::size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const B a = B::load_unaligned(x + i), b = B::load_unaligned(x + i + N);
+    if (xsimd::any(simd::nonfinite_mask(a) || simd::nonfinite_mask(b))) {
+      account_lanes<A>(a, smn, smx, counts);
+      account_lanes<A>(b, smn, smx, counts);
+      continue;
+    }
+    mn0 = xsimd::min(mn0, a);
+    mx0 = xsimd::max(mx0, a);
+    mn1 = xsimd::min(mn1, b);
+    mx1 = xsimd::max(mx1, b);
+  }
+  for (; i < n; ++i) account_value<A>(x[i], smn, smx, counts);
+  const float vmn = simd::reduce_min(xsimd::min(mn0, mn1)), vmx = simd::reduce_max(xsimd::max(mx0, mx1));
+  MinMax r;
+  r.min = vmn < smn ? vmn : smn;
+  r.max = vmx > smx ? vmx : smx;
+  r.min = canonical_zero(r.min);
+  r.max = canonical_zero(r.max);
+  counts.finite = n - counts.skipped();
+  r.counts = counts;
+  return r;
+}
+
+template <class A>
+inline AbsMax absmax_run(const float* x, std::size_t n) {
+  using B = simd::batch<float, A>;
+  constexpr std::size_t N = B::size;
+  B m0(0.0f), m1(0.0f);
+  float smn = std::numeric_limits<float>::infinity(), smx = -smn;
+  ValueCounts counts;
+  std::size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const B a = B::load_unaligned(x + i), b = B::load_unaligned(x + i + N);
+    if (xsimd::any(simd::nonfinite_mask(a) || simd::nonfinite_mask(b))) {
+      account_lanes<A>(a, smn, smx, counts);
+      account_lanes<A>(b, smn, smx, counts);
+      continue;
+    }
+    m0 = xsimd::max(m0, xsimd::abs(a));
+    m1 = xsimd::max(m1, xsimd::abs(b));
+  }
+  for (; i < n; ++i) account_value<A>(x[i], smn, smx, counts);
+  float v = simd::reduce_max(xsimd::max(m0, m1));
+  if (smx >= smn) {  // the scalar side saw finite values
+    const float s = -smn > smx ? -smn : smx;
+    v = s > v ? s : v;
+  }
+  AbsMax r;
+  r.value = v;
+  counts.finite = n - counts.skipped();
+  r.counts = counts;
+  return r;
+}
+
+}  // namespace detail
+
+/// Min/max over the finite values of x[0, n), NaN and +-Inf counted.
+struct f32_minmax {
+  using signature = MinMax(const float*, std::size_t);
+  template <class A>
+  MinMax operator()(A, const float* x, std::size_t n) const {
+    return detail::minmax_run<A>(x, n);
+  }
+};
+
+/// max |x| over the finite values of x[0, n), NaN and +-Inf counted.
+struct f32_absmax {
+  using signature = AbsMax(const float*, std::size_t);
+  template <class A>
+  AbsMax operator()(A, const float* x, std::size_t n) const {
+    return detail::absmax_run<A>(x, n);
+  }
+};
+
+namespace detail {
+
+// As account_value for a channel whose finite count was credited in advance (see below).
+template <class A>
+inline void account_channel_value(float v, float& mn, float& mx, ValueCounts& counts) {
+  account_value<A>(v, mn, mx, counts);
+  if (reference::is_nonfinite(v)) --counts.finite;
+}
+
+// Per-channel driver. Each call credits every channel with `outer * inner` finite values up front
+// and takes back one per non-finite value met, so the fast vector path needs no counter.
+// inner == 1 (channels last): vectors run along the channels of a row, the accumulators are the
+// caller's arrays. inner > 1: each (outer, channel) run is reduced with the per-tensor loop.
+template <class A, class VecUpdate, class RunUpdate>
+inline void channels_run(const float* x, const ChannelLayout& l, float* mn, float* mx, ValueCounts* counts,
+                         VecUpdate vec_update, RunUpdate run_update) {
+  using B = simd::batch<float, A>;
+  constexpr std::size_t N = B::size;
+  for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
+  if (l.inner == 1) {
+    for (std::size_t o = 0; o < l.outer; ++o) {
+      const float* row = x + o * l.channels;
+      std::size_t c = 0;
+      for (; c + N <= l.channels; c += N) {
+        const B v = B::load_unaligned(row + c);
+        if (xsimd::any(simd::nonfinite_mask(v))) {
+          for (std::size_t j = 0; j < N; ++j)
+            account_channel_value<A>(row[c + j], mn[c + j], mx[c + j], counts[c + j]);
+          continue;
+        }
+        vec_update(v, c);
+      }
+      for (; c < l.channels; ++c) account_channel_value<A>(row[c], mn[c], mx[c], counts[c]);
+    }
+  } else {
+    for (std::size_t o = 0; o < l.outer; ++o)
+      for (std::size_t c = 0; c < l.channels; ++c) {
+        const MinMax r = run_update(x + (o * l.channels + c) * l.inner, l.inner);
+        mn[c] = r.min < mn[c] ? r.min : mn[c];
+        mx[c] = r.max > mx[c] ? r.max : mx[c];
+        counts[c].finite -= r.counts.skipped();
+        counts[c].nan += r.counts.nan;
+        counts[c].pos_inf += r.counts.pos_inf;
+        counts[c].neg_inf += r.counts.neg_inf;
+      }
+  }
+  for (std::size_t c = 0; c < l.channels; ++c) {
+    mn[c] = canonical_zero(mn[c]);
+    mx[c] = canonical_zero(mx[c]);
+  }
+}
+
+}  // namespace detail
+
+/// Per-channel min/max, merged into min[c], max[c], counts[c] (arrays of layout.channels entries,
+/// initialised by the caller: +Inf / -Inf / zero counts for a fresh start), so a stream of batches
+/// accumulates.
+struct f32_minmax_channels {
+  using signature = void(const float*, const ChannelLayout&, float*, float*, ValueCounts*);
+  template <class A>
+  void operator()(A, const float* x, const ChannelLayout& l, float* mn, float* mx, ValueCounts* counts) const {
+    using B = simd::batch<float, A>;
+    detail::channels_run<A>(
+        x, l, mn, mx, counts,
+        [&](const B& v, std::size_t c) {
+          xsimd::min(B::load_unaligned(mn + c), v).store_unaligned(mn + c);
+          xsimd::max(B::load_unaligned(mx + c), v).store_unaligned(mx + c);
+        },
+        [](const float* p, std::size_t n) { return detail::minmax_run<A>(p, n); });
+  }
+};
+
+/// Per-channel abs-max, merged into absmax[c] and counts[c] (absmax initialised to 0 by the
+/// caller for a fresh start).
+struct f32_absmax_channels {
+  using signature = void(const float*, const ChannelLayout&, float*, ValueCounts*);
+  template <class A>
+  void operator()(A, const float* x, const ChannelLayout& l, float* absmax, ValueCounts* counts) const {
+    using B = simd::batch<float, A>;
+    for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
+    constexpr std::size_t N = B::size;
+    // Slow path: the symmetric range [-absmax, absmax] as a min/max pair; |v| widens it.
+    auto account = [&](float v, std::size_t c) {
+      float mn = -absmax[c], mx = absmax[c];
+      detail::account_channel_value<A>(v, mn, mx, counts[c]);
+      const float a = -mn > mx ? -mn : mx;
+      absmax[c] = a > absmax[c] ? a : absmax[c];
+    };
+    if (l.inner == 1) {
+      for (std::size_t o = 0; o < l.outer; ++o) {
+        const float* row = x + o * l.channels;
+        std::size_t c = 0;
+        for (; c + N <= l.channels; c += N) {
+          const B v = B::load_unaligned(row + c);
+          if (xsimd::any(simd::nonfinite_mask(v))) {
+            for (std::size_t j = 0; j < N; ++j) account(row[c + j], c + j);
+            continue;
+          }
+          xsimd::max(B::load_unaligned(absmax + c), xsimd::abs(v)).store_unaligned(absmax + c);
+        }
+        for (; c < l.channels; ++c) account(row[c], c);
+      }
+      return;
+    }
+    for (std::size_t o = 0; o < l.outer; ++o)
+      for (std::size_t c = 0; c < l.channels; ++c) {
+        const AbsMax r = detail::absmax_run<A>(x + (o * l.channels + c) * l.inner, l.inner);
+        absmax[c] = r.value > absmax[c] ? r.value : absmax[c];
+        counts[c].finite -= r.counts.skipped();
+        counts[c].nan += r.counts.nan;
+        counts[c].pos_inf += r.counts.pos_inf;
+        counts[c].neg_inf += r.counts.neg_inf;
+      }
+  }
+};
+
+}  // namespace kernels
+}  // namespace qkern

@@ -1,0 +1,99 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// arch.hpp: the instruction sets qkern compiles kernels for, their names, and a run-time CPU check
+// we trust (xsimd 8.1's misreads AVX on Intel and never asks the OS via XGETBV; GCC's
+// __builtin_cpu_supports does both). Each arch is keyed on the x86-64 psABI level whose flags the
+// dispatch helper (cmake/qkernDispatch.cmake) compiles it with, so the check covers every
+// instruction the compiler may emit in that translation unit.
+#pragma once
+
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
+#include "qkern/simd/xsimd_compat.hpp"
+
+namespace qkern {
+namespace simd {
+
+/// Sanitised arch name (usable in test and benchmark names): "sse2", "sse4_2", "fma3_avx2",
+/// "avx512bw", or "scalar" for anything else.
+template <class Arch>
+constexpr const char* arch_name() {
+  if (std::is_same<Arch, xsimd::avx512bw>::value) return "avx512bw";
+  if (std::is_same<Arch, xsimd::fma3<xsimd::avx2>>::value) return "fma3_avx2";
+  if (std::is_same<Arch, xsimd::avx2>::value) return "avx2";
+  if (std::is_same<Arch, xsimd::sse4_2>::value) return "sse4_2";
+  if (std::is_same<Arch, xsimd::sse2>::value) return "sse2";
+  return "other";
+}
+
+namespace detail {
+
+// Highest arch rank allowed by the QKERN_MAX_ARCH environment variable (testing and
+// troubleshooting: QKERN_MAX_ARCH=sse2 forces the baseline path). Read once.
+inline int max_arch_rank_from_env() {
+  static const int rank = [] {
+    const char* v = std::getenv("QKERN_MAX_ARCH");
+    if (v == nullptr) return 4;
+    if (std::strcmp(v, "sse2") == 0) return 1;
+    if (std::strcmp(v, "sse4_2") == 0) return 2;
+    if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0) return 3;
+    return 4;
+  }();
+  return rank;
+}
+
+template <class Arch>
+constexpr int arch_rank() {
+  if (std::is_base_of<xsimd::avx512bw, Arch>::value) return 4;
+  if (std::is_base_of<xsimd::avx2, Arch>::value) return 3;
+  if (std::is_base_of<xsimd::sse4_2, Arch>::value) return 2;
+  return 1;
+}
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+inline bool cpu_has_level(int rank) {
+  __builtin_cpu_init();
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+  switch (rank) {
+    case 4: return __builtin_cpu_supports("x86-64-v4");
+    case 3: return __builtin_cpu_supports("x86-64-v3");
+    case 2: return __builtin_cpu_supports("x86-64-v2");
+    default: return true;
+  }
+#else
+  // Feature-by-feature spelling of the same psABI levels for compilers without level names.
+  const bool v2 = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") &&
+                  __builtin_cpu_supports("ssse3");
+  const bool v3 = v2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+  const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") &&
+                  __builtin_cpu_supports("avx512vl");
+  switch (rank) {
+    case 4: return v4;
+    case 3: return v3;
+    case 2: return v2;
+    default: return true;
+  }
+#endif
+}
+#else
+inline bool cpu_has_level(int rank) { return rank <= 1; }
+#endif
+
+}  // namespace detail
+
+/// True when this CPU (and OS) can run code compiled for `Arch` with qkern's dispatch flags, and
+/// QKERN_MAX_ARCH does not forbid it.
+template <class Arch>
+bool runtime_supports() {
+  constexpr int rank = detail::arch_rank<Arch>();
+  if (rank > detail::max_arch_rank_from_env()) return false;
+  static const bool ok = detail::cpu_has_level(rank);
+  return ok;
+}
+
+}  // namespace simd
+}  // namespace qkern

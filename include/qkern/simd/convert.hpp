@@ -1,0 +1,136 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// convert.hpp: per-arch integer narrowing and widening that xsimd 8.1 lacks (its converting
+// loads/stores truncate, wrap, or go through a scalar copy), and a NaN test that survives
+// -ffast-math. Every function is a template on the arch so no two arch translation units ever
+// share a symbol.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include <immintrin.h>
+
+#include "qkern/simd/xsimd_compat.hpp"
+
+namespace qkern {
+namespace simd {
+
+template <class A, class B> constexpr bool derives_v = std::is_base_of<B, A>::value;
+
+/// Lanes whose float bits are a NaN. An integer test on the bits, so -ffast-math (which lets the
+/// compiler assume x == x) cannot remove it (fault catalogue DT-4).
+template <class A>
+inline xsimd::batch_bool<std::int32_t, A> nan_mask(const batch<float, A>& x) {
+  const auto bits = bitcast<std::int32_t>(x) & batch<std::int32_t, A>(0x7fffffff);
+  return bits > batch<std::int32_t, A>(0x7f800000);
+}
+
+/// Lanes whose float bits are +-Inf or NaN (exponent all ones).
+template <class A>
+inline xsimd::batch_bool<std::int32_t, A> nonfinite_mask(const batch<float, A>& x) {
+  const auto bits = bitcast<std::int32_t>(x) & batch<std::int32_t, A>(0x7f800000);
+  return bits == batch<std::int32_t, A>(0x7f800000);
+}
+
+/// Stores the lanes of `v`, each already inside the range of Q, as Q (size lanes, unaligned).
+template <class Q, class A>
+inline void store_narrow(Q* dst, const batch<std::int32_t, A>& v) {
+  constexpr std::size_t n = batch<std::int32_t, A>::size;
+  if constexpr (std::is_same<Q, std::int32_t>::value) {
+    v.store_unaligned(dst);
+  } else if constexpr (derives_v<A, xsimd::avx512f>) {
+    // Values are in range, so the truncating down-conversions are exact.
+    if constexpr (sizeof(Q) == 1)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
+    else
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm512_cvtepi32_epi16(v));
+  } else if constexpr (derives_v<A, xsimd::avx2>) {
+    const __m256i x = v;
+    const __m128i lo = _mm256_castsi256_si128(x), hi = _mm256_extracti128_si256(x, 1);
+    if constexpr (std::is_same<Q, std::int8_t>::value) {
+      const __m128i w = _mm_packs_epi32(lo, hi);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packs_epi16(w, w));
+    } else if constexpr (std::is_same<Q, std::uint8_t>::value) {
+      const __m128i w = _mm_packs_epi32(lo, hi);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(w, w));
+    } else if constexpr (std::is_same<Q, std::int16_t>::value) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packs_epi32(lo, hi));
+    } else {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_packus_epi32(lo, hi));
+    }
+  } else if constexpr (derives_v<A, xsimd::sse2> && n == 4) {
+    const __m128i x = v;
+    if constexpr (std::is_same<Q, std::int8_t>::value || std::is_same<Q, std::uint8_t>::value) {
+      const __m128i w = _mm_packs_epi32(x, x);
+      const __m128i b = std::is_same<Q, std::int8_t>::value ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
+      const std::int32_t four = _mm_cvtsi128_si32(b);
+      std::memcpy(dst, &four, 4);
+    } else if constexpr (std::is_same<Q, std::int16_t>::value) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packs_epi32(x, x));
+    } else {
+      // uint16 without SSE4.1's packus_epi32: bias into int16, pack, flip the sign bit back.
+      const __m128i biased = _mm_sub_epi32(x, _mm_set1_epi32(32768));
+      const __m128i w = _mm_xor_si128(_mm_packs_epi32(biased, biased), _mm_set1_epi16(-32768));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), w);
+    }
+  } else {
+    alignas(64) std::int32_t lanes[n];
+    v.store_aligned(lanes);
+    for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<Q>(lanes[i]);
+  }
+}
+
+/// Loads size codes of type Q (unaligned) widened to int32 lanes.
+template <class A, class Q>
+inline batch<std::int32_t, A> load_widen(const Q* src) {
+  using BI = batch<std::int32_t, A>;
+  constexpr std::size_t n = BI::size;
+  constexpr bool is_s8 = std::is_same<Q, std::int8_t>::value, is_u8 = std::is_same<Q, std::uint8_t>::value;
+  constexpr bool is_s16 = std::is_same<Q, std::int16_t>::value;
+  if constexpr (std::is_same<Q, std::int32_t>::value) {
+    return BI::load_unaligned(src);
+  } else if constexpr (derives_v<A, xsimd::avx512f>) {
+    if constexpr (sizeof(Q) == 1) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+      return BI(is_s8 ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b));
+    } else {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
+      return BI(is_s16 ? _mm512_cvtepi16_epi32(w) : _mm512_cvtepu16_epi32(w));
+    }
+  } else if constexpr (derives_v<A, xsimd::avx2>) {
+    if constexpr (sizeof(Q) == 1) {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
+      return BI(is_s8 ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b));
+    } else {
+      const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+      return BI(is_s16 ? _mm256_cvtepi16_epi32(w) : _mm256_cvtepu16_epi32(w));
+    }
+  } else if constexpr (derives_v<A, xsimd::sse2> && n == 4) {
+    if constexpr (sizeof(Q) == 1) {
+      std::int32_t four;
+      std::memcpy(&four, src, 4);
+      const __m128i b = _mm_cvtsi32_si128(four);
+      if constexpr (is_s8) {
+        const __m128i w = _mm_unpacklo_epi8(b, b);
+        return BI(_mm_srai_epi32(_mm_unpacklo_epi16(w, w), 24));
+      } else {
+        (void)is_u8;
+        const __m128i z = _mm_setzero_si128();
+        return BI(_mm_unpacklo_epi16(_mm_unpacklo_epi8(b, z), z));
+      }
+    } else {
+      const __m128i w = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
+      if constexpr (is_s16) return BI(_mm_srai_epi32(_mm_unpacklo_epi16(w, w), 16));
+      else return BI(_mm_unpacklo_epi16(w, _mm_setzero_si128()));
+    }
+  } else {
+    alignas(64) std::int32_t lanes[n];
+    for (std::size_t i = 0; i < n; ++i) lanes[i] = static_cast<std::int32_t>(src[i]);
+    return BI::load_aligned(lanes);
+  }
+}
+
+}  // namespace simd
+}  // namespace qkern

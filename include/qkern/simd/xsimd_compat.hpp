@@ -1,0 +1,68 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// xsimd_compat.hpp: every spelling that differs between xsimd 8.1 (Debian bookworm) and current
+// xsimd releases. Nothing else in qkern names xsimd::generic, Arch::version(), batch_constant,
+// hadd / reduce_*, or the two bitwise_cast spellings.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qkern {
+namespace simd {
+
+template <class T, class A> using batch = xsimd::batch<T, A>;
+
+/// Reinterpret the bits of a batch as another element type of the same width.
+template <class To, class From, class A>
+inline batch<To, A> bitcast(const batch<From, A>& x) {
+#if XSIMD_VERSION_MAJOR < 11
+  return xsimd::bitwise_cast<batch<To, A>>(x);
+#else
+  return xsimd::bitwise_cast<To>(x);
+#endif
+}
+
+/// batch_bool<float> -> batch_bool<int32_t> (and back), same lane count.
+template <class To, class From, class A>
+inline xsimd::batch_bool<To, A> mask_cast(const xsimd::batch_bool<From, A>& m) {
+#if XSIMD_VERSION_MAJOR < 9
+  return xsimd::bool_cast(m);
+#else
+  return xsimd::batch_bool_cast<To>(m);
+#endif
+}
+
+// Horizontal reductions. xsimd 8.1 has only hadd; min/max are reduced through memory, which is
+// exact and order-independent for the NaN-free inputs qkern passes here.
+template <class T, class A>
+inline T reduce_add(const batch<T, A>& x) {
+#if XSIMD_VERSION_MAJOR < 9
+  return xsimd::hadd(x);
+#else
+  return xsimd::reduce_add(x);
+#endif
+}
+
+template <class T, class A>
+inline T reduce_min(const batch<T, A>& x) {
+  alignas(64) T lanes[batch<T, A>::size];
+  x.store_aligned(lanes);
+  T m = lanes[0];
+  for (std::size_t i = 1; i < batch<T, A>::size; ++i) m = lanes[i] < m ? lanes[i] : m;
+  return m;
+}
+
+template <class T, class A>
+inline T reduce_max(const batch<T, A>& x) {
+  alignas(64) T lanes[batch<T, A>::size];
+  x.store_aligned(lanes);
+  T m = lanes[0];
+  for (std::size_t i = 1; i < batch<T, A>::size; ++i) m = lanes[i] > m ? lanes[i] : m;
+  return m;
+}
+
+}  // namespace simd
+}  // namespace qkern
