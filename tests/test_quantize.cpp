@@ -174,7 +174,9 @@ void check_fake_quantize() {
       kernel_for<kernels::f32_quantize<Q>, A>(in.data(), codes.data(), n, c);
       kernel_for<kernels::dequantize_f32<Q>, A>(codes.data(), via_codes.data(), n, c);
       for (std::size_t i = 0; i < n; ++i) {
-        if (!reference::is_nan(in[i])) ASSERT_EQ(bits_of(got[i]), bits_of(via_codes[i])) << "at " << i << " x=" << in[i];
+        if (!reference::is_nan(in[i])) {
+          ASSERT_EQ(bits_of(got[i]), bits_of(via_codes[i])) << "at " << i << " x=" << in[i];
+        }
       }
       // In place.
       std::vector<float> inplace(in.data(), in.data() + n);

@@ -8,30 +8,11 @@
 #include "qkern/kernels/quantize.hpp"
 #include "qkern/simd/dispatch.hpp"
 
-// X(kernel) for every kernel type in qkern::kernels.
-#define QKERN_KERNELS(X)           \
-  X(f32_s8_quantize)               \
-  X(f32_u8_quantize)               \
-  X(f32_s16_quantize)              \
-  X(f32_u16_quantize)              \
-  X(f32_s8_quantize_channels)      \
-  X(f32_u8_quantize_channels)      \
-  X(f32_s16_quantize_channels)     \
-  X(f32_u16_quantize_channels)     \
-  X(s8_f32_dequantize)             \
-  X(u8_f32_dequantize)             \
-  X(s16_f32_dequantize)            \
-  X(u16_f32_dequantize)            \
-  X(s8_f32_dequantize_channels)    \
-  X(u8_f32_dequantize_channels)    \
-  X(s16_f32_dequantize_channels)   \
-  X(u16_f32_dequantize_channels)   \
-  X(f32_fake_quantize)             \
-  X(f32_fake_quantize_channels)    \
-  X(f32_minmax)                    \
-  X(f32_absmax)                    \
-  X(f32_minmax_channels)           \
-  X(f32_absmax_channels)
+// X(kernel) for every kernel type in qkern::kernels: the union of the per-family lists, each defined
+// next to its kernels (QKERN_QUANTIZE_KERNELS in kernels/quantize.hpp, ...).
+#define QKERN_KERNELS(X) \
+  QKERN_QUANTIZE_KERNELS(X) \
+  QKERN_MINMAX_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
 #define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \

@@ -248,3 +248,10 @@ struct f32_absmax_channels {
 
 }  // namespace kernels
 }  // namespace qkern
+
+// This family's entries in the kernel list (kernels/kernel_list.hpp).
+#define QKERN_MINMAX_KERNELS(X) \
+  X(f32_minmax)                 \
+  X(f32_absmax)                 \
+  X(f32_minmax_channels)        \
+  X(f32_absmax_channels)

@@ -325,3 +325,24 @@ using u16_f32_dequantize_channels = dequantize_f32_channels<std::uint16_t>;
 
 }  // namespace kernels
 }  // namespace qkern
+
+// This family's entries in the kernel list (kernels/kernel_list.hpp).
+#define QKERN_QUANTIZE_KERNELS(X) \
+  X(f32_s8_quantize)              \
+  X(f32_u8_quantize)              \
+  X(f32_s16_quantize)             \
+  X(f32_u16_quantize)             \
+  X(f32_s8_quantize_channels)     \
+  X(f32_u8_quantize_channels)     \
+  X(f32_s16_quantize_channels)    \
+  X(f32_u16_quantize_channels)    \
+  X(s8_f32_dequantize)            \
+  X(u8_f32_dequantize)            \
+  X(s16_f32_dequantize)           \
+  X(u16_f32_dequantize)           \
+  X(s8_f32_dequantize_channels)   \
+  X(u8_f32_dequantize_channels)   \
+  X(s16_f32_dequantize_channels)  \
+  X(u16_f32_dequantize_channels)  \
+  X(f32_fake_quantize)            \
+  X(f32_fake_quantize_channels)
