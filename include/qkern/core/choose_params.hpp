@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "qkern/core/dtype.hpp"
@@ -41,6 +43,13 @@ struct RangeOptions {
   bool narrow_range = false;        ///< signed types drop their lowest code (int8 -> [-127, 127])
   bool reduce_range = false;        ///< one bit less (PyTorch/FBGEMM: halve the bounds; ORT: its table)
   bool power_of_two_scale = false;  ///< round the scale up to a power of two, then refit the zero point
+  /// A custom code range replacing the dtype's (PyTorch's quant_min / quant_max; must lie inside the
+  /// dtype and contain 0). It bypasses the convention's own range tables (ONNX Runtime's symmetric
+  /// and reduced tables, TensorRT's narrow range); narrow_range and reduce_range still apply to it
+  /// (reduce_range floor-halves both bounds, as PyTorch's calculate_qmin_qmax does). Under
+  /// Convention::pytorch a custom range also selects PyTorch's customized-range symmetric zero point
+  /// for unsigned types, (qmin + qmax) // 2, instead of 128.
+  std::optional<QRange> range = std::nullopt;
 };
 
 /// The smallest scale qkern's own convention returns (FLT_MIN: its reciprocal is finite, so every
@@ -79,9 +88,18 @@ inline float to_valid_float_scale(double s) {
 }
 
 inline QRange convention_range(DType dtype, const RangeOptions& o, Convention conv) {
-  QRange r = full_range(dtype);
   const int bits = bit_width(dtype);
   const bool sgn = is_signed(dtype);
+  if (o.range) {  // custom range: no convention tables; narrow / reduce as PyTorch applies them
+    QRange r = *o.range;
+    if (o.narrow_range && sgn && r.qmin == full_range(dtype).qmin) r.qmin += 1;
+    if (o.reduce_range) {
+      r.qmin = static_cast<std::int32_t>(std::floor(r.qmin / 2.0));
+      r.qmax = static_cast<std::int32_t>(std::floor(r.qmax / 2.0));
+    }
+    return r;
+  }
+  QRange r = full_range(dtype);
   if (conv == Convention::onnxruntime) {
     if (o.reduce_range && bits <= 16) {  // ORT's reduced table: int8 (-64, 64), uint8 (0, 127), ...
       const std::int32_t h = std::int32_t{1} << (bits - 2);
@@ -112,10 +130,13 @@ inline Arithmetic convention_arithmetic(Convention conv) {
 }
 
 // Zero point of the symmetric scheme: 0 for signed ranges around 0, the middle code otherwise.
-inline std::int32_t symmetric_zero_point(DType dtype, QRange r, Convention conv) {
+// PyTorch: 128 for quint8's default range, (qmin + qmax) // 2 for a customized one, even when the
+// custom range is [0, 255] (observer.py _calculate_qparams, has_customized_qrange).
+inline std::int32_t symmetric_zero_point(DType dtype, QRange r, Convention conv, bool custom_range = false) {
   if (is_signed(dtype)) return 0;
   if (conv == Convention::pytorch)
-    return r == full_range(dtype) ? (r.qmax + 1) / 2 : static_cast<std::int32_t>(std::floor((r.qmin + r.qmax) / 2.0));
+    return r == full_range(dtype) && !custom_range ? (r.qmax + 1) / 2
+                                                   : static_cast<std::int32_t>(std::floor((r.qmin + r.qmax) / 2.0));
   return static_cast<std::int32_t>(std::nearbyint((r.qmin + r.qmax) / 2.0));
 }
 
@@ -154,7 +175,7 @@ inline QuantParams choose_pytorch(double lo_d, double hi_d, DType dtype, QRange 
     s = std::fmax(s, kPyTorchEps);
     if (o.power_of_two_scale) s = static_cast<float>(next_power_of_two(s));
     p.scale = to_valid_float_scale(s);
-    p.zero_point = symmetric_zero_point(dtype, r, Convention::pytorch);
+    p.zero_point = symmetric_zero_point(dtype, r, Convention::pytorch, o.range.has_value());
     return p;
   }
   s = (hi - lo) / static_cast<float>(r.levels());
@@ -271,7 +292,8 @@ inline QuantParams choose_fbgemm(double min_d, double max_d, DType dtype, QRange
 
 /// Parameters for values in [min, max] (widened to include 0) under `convention`. Throws
 /// InvalidArgument naming "min"/"max" when either is NaN or infinite or min > max, and
-/// "options.scheme" for a scheme the convention does not define. The arithmetic of the returned
+/// "options.scheme" for a scheme the convention does not define, "options.range" for a custom range
+/// outside the dtype, without 0, or empty after reduce_range. The arithmetic of the returned
 /// parameters is the convention's (PyTorch/FBGEMM multiply by the reciprocal, TFLite rounds ties
 /// away, the others divide and round ties to even).
 inline QuantParams choose_params(double min, double max, DType dtype, RangeOptions options = {},
@@ -280,7 +302,14 @@ inline QuantParams choose_params(double min, double max, DType dtype, RangeOptio
   if (!std::isfinite(max)) detail::throw_invalid("max", "must be finite, got " + std::to_string(max));
   if (min > max) detail::throw_invalid("min", "is greater than max (" + std::to_string(min) + " > " + std::to_string(max) + ")");
   if (dtype == DType::int32) detail::throw_invalid("dtype", "parameters from a range are for int4..int16 codes; int32 biases use input_scale * weight_scale");
+  if (options.range) {
+    detail::validate_range(dtype, options.range->qmin, options.range->qmax, "options.range");
+    if (options.range->qmin > 0 || options.range->qmax < 0)
+      detail::throw_invalid("options.range", "must contain 0, got [" + std::to_string(options.range->qmin) + ", " +
+                                                 std::to_string(options.range->qmax) + "]");
+  }
   const QRange r = detail::convention_range(dtype, options, convention);
+  if (options.range) detail::validate_range(dtype, r.qmin, r.qmax, "options.range");  // after reduce_range
   const double lo = std::fmin(min, 0.0), hi = std::fmax(max, 0.0);
   simd::FloatEnvironmentGuard env;
   switch (convention) {
