@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <ostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -210,6 +211,9 @@ struct LayerCase {
   double eps;
 };
 
+// gtest prints a failing parameter with this instead of its bytes.
+void PrintTo(const LayerCase& c, std::ostream* os) { *os << c.name; }
+
 WeightSpec spec_of(const LayerCase& c) {
   WeightSpec s;
   s.layout = c.layout;
@@ -283,6 +287,8 @@ const LayerCase kLayerCases[] = {
      1e-5},
     {"convtranspose2d_depthwise", WeightLayout::iohw, 5, 5, 5, {3, 3}, {4, 4}, 2, true, true, true, 1e-5},
     {"convtranspose2d_depthwise_m2", WeightLayout::iohw, 4, 8, 4, {3, 3}, {4, 4}, 1, true, true, true, 1e-5},
+    {"convtranspose1d_depthwise", WeightLayout::iohw, 4, 4, 4, {3}, {7}, 2, false, true, true, 1e-3},
+    {"convtranspose3d_depthwise", WeightLayout::iohw, 3, 3, 3, {2, 2, 2}, {3, 3, 2}, 1, true, true, true, 1e-5},
     {"convtranspose3d_groups2", WeightLayout::iohw, 4, 6, 2, {2, 2, 2}, {3, 3, 3}, 2, true, true, true, 1e-5},
 };
 
