@@ -1,0 +1,146 @@
+# Builds and runs one packaging consumer (tests/consumers/<KIND>/) in a fresh directory:
+#
+#   cmake -DKIND=<subdirectory|fetchcontent|installed|fastmath> -DQKERN_SOURCE_DIR=<qkern checkout>
+#         -DWORK_DIR=<scratch dir> [-DCTEST_COMMAND=ctest] [-DCXX=<compiler>] [-DGENERATOR=<generator>]
+#         [-DJOBS=2] -P run_consumer.cmake
+#
+# KIND installed first configures a fresh qkern build (tests etc. off) and `cmake --install`s it into
+# WORK_DIR/prefix, checks the files and `pkg-config --cflags --modversion qkern`, then builds the
+# consumer against that prefix. Every kind then configures the consumer (which fails if qkern, not
+# being top level, defined its own tests/benchmarks/examples), builds it with -jJOBS, runs its CTest
+# tests, and checks that no qkern test/benchmark/example binary was produced.
+cmake_minimum_required(VERSION 3.16)
+
+foreach(_var KIND QKERN_SOURCE_DIR WORK_DIR)
+  if(NOT DEFINED ${_var})
+    message(FATAL_ERROR "run_consumer.cmake: -D${_var}=... is required")
+  endif()
+endforeach()
+if(NOT DEFINED CTEST_COMMAND)
+  get_filename_component(_bin "${CMAKE_COMMAND}" DIRECTORY)
+  set(CTEST_COMMAND "${_bin}/ctest")
+endif()
+if(NOT DEFINED JOBS)
+  set(JOBS 2)
+endif()
+set(_consumer_dir "${CMAKE_CURRENT_LIST_DIR}/${KIND}")
+if(NOT EXISTS "${_consumer_dir}/CMakeLists.txt")
+  message(FATAL_ERROR "run_consumer.cmake: no consumer '${KIND}' in ${CMAKE_CURRENT_LIST_DIR}")
+endif()
+
+set(_common_args -DCMAKE_BUILD_TYPE=Release)
+if(CXX)
+  list(APPEND _common_args "-DCMAKE_CXX_COMPILER=${CXX}")
+endif()
+if(GENERATOR)
+  list(APPEND _common_args -G "${GENERATOR}")
+endif()
+
+# Runs a command in _run_dir, echoing what it does; stops the script with its output when it fails.
+function(run_step what)
+  message(STATUS "[${KIND}] ${what}")
+  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${_run_dir}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "[${KIND}] ${what} failed (${rc}):\n${ARGN}\n${out}")
+  endif()
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(_run_dir "${WORK_DIR}")
+
+# The version the header says (the single source), to compare with what the packages report.
+file(STRINGS "${QKERN_SOURCE_DIR}/include/qkern/version.hpp" _lines REGEX "#define QKERN_VERSION_(MAJOR|MINOR|PATCH) ")
+foreach(_part MAJOR MINOR PATCH)
+  string(REGEX MATCH "QKERN_VERSION_${_part} ([0-9]+)" _ "${_lines}")
+  set(_v_${_part} "${CMAKE_MATCH_1}")
+endforeach()
+set(_header_version "${_v_MAJOR}.${_v_MINOR}.${_v_PATCH}")
+
+set(_consumer_args)
+if(KIND STREQUAL "installed")
+  set(_prefix "${WORK_DIR}/prefix")
+  run_step("configure qkern for installation" "${CMAKE_COMMAND}" -S "${QKERN_SOURCE_DIR}" -B "${WORK_DIR}/qkern-build"
+           ${_common_args} -DQKERN_BUILD_TESTS=OFF -DQKERN_BUILD_BENCHMARKS=OFF -DQKERN_BUILD_EXAMPLES=OFF)
+  run_step("build qkern" "${CMAKE_COMMAND}" --build "${WORK_DIR}/qkern-build" -j ${JOBS})
+  run_step("install qkern" "${CMAKE_COMMAND}" --install "${WORK_DIR}/qkern-build" --prefix "${_prefix}")
+  foreach(_f include/qkern/qkern.hpp include/qkern/version.hpp share/cmake/qkern/qkernConfig.cmake
+             share/cmake/qkern/qkernConfigVersion.cmake share/cmake/qkern/qkernTargets.cmake
+             share/cmake/qkern/qkernDispatch.cmake share/cmake/qkern/qkern_dispatch_arch.cpp.in
+             share/pkgconfig/qkern.pc)
+    if(NOT EXISTS "${_prefix}/${_f}")
+      message(FATAL_ERROR "[${KIND}] the install prefix lacks ${_f}")
+    endif()
+  endforeach()
+  # Header-only: the version file must accept a 32-bit consumer (ARCH_INDEPENDENT), and be SameMajorVersion.
+  function(check_version_file find_version sizeof_void_p expect_compatible)
+    set(PACKAGE_FIND_NAME qkern)
+    set(PACKAGE_FIND_VERSION "${find_version}")
+    string(REPLACE "." ";" _parts "${find_version}")
+    list(GET _parts 0 PACKAGE_FIND_VERSION_MAJOR)
+    set(CMAKE_SIZEOF_VOID_P ${sizeof_void_p})
+    include("${_prefix}/share/cmake/qkern/qkernConfigVersion.cmake")
+    if(PACKAGE_VERSION_UNSUITABLE OR NOT PACKAGE_VERSION STREQUAL _header_version)
+      message(FATAL_ERROR "[${KIND}] qkernConfigVersion.cmake: version '${PACKAGE_VERSION}' unsuitable for a consumer with CMAKE_SIZEOF_VOID_P=${sizeof_void_p}")
+    endif()
+    if(NOT PACKAGE_VERSION_COMPATIBLE STREQUAL expect_compatible)
+      message(FATAL_ERROR "[${KIND}] qkernConfigVersion.cmake: find_package(qkern ${find_version}) compatible=${PACKAGE_VERSION_COMPATIBLE}, expected ${expect_compatible}")
+    endif()
+  endfunction()
+  check_version_file("${_header_version}" 4 TRUE)
+  check_version_file("${_header_version}" 8 TRUE)
+  math(EXPR _next_major "${_v_MAJOR} + 1")
+  check_version_file("${_next_major}.0.0" 8 FALSE)
+
+  find_program(PKG_CONFIG_EXECUTABLE NAMES pkg-config pkgconf)
+  if(NOT PKG_CONFIG_EXECUTABLE)
+    message(FATAL_ERROR "[${KIND}] pkg-config not found (install pkg-config)")
+  endif()
+  set(ENV{PKG_CONFIG_PATH} "${_prefix}/share/pkgconfig")
+  run_step("pkg-config --modversion qkern" "${PKG_CONFIG_EXECUTABLE}" --modversion qkern)
+  string(STRIP "${step_output}" _pc_version)
+  if(NOT _pc_version STREQUAL _header_version)
+    message(FATAL_ERROR "[${KIND}] pkg-config says ${_pc_version}, version.hpp says ${_header_version}")
+  endif()
+  run_step("pkg-config --cflags qkern" "${PKG_CONFIG_EXECUTABLE}" --cflags qkern)
+  get_filename_component(_real_include "${_prefix}/include" REALPATH)
+  string(STRIP "${step_output}" _pc_cflags)
+  separate_arguments(_pc_cflags UNIX_COMMAND "${_pc_cflags}")
+  set(_found_include FALSE)
+  foreach(_flag IN LISTS _pc_cflags)
+    if(_flag MATCHES "^-I(.+)$")
+      get_filename_component(_dir "${CMAKE_MATCH_1}" REALPATH)
+      if(_dir STREQUAL _real_include)
+        set(_found_include TRUE)
+      endif()
+    endif()
+  endforeach()
+  if(NOT _found_include)
+    message(FATAL_ERROR "[${KIND}] pkg-config --cflags qkern gives '${_pc_cflags}', not -I${_prefix}/include")
+  endif()
+  message(STATUS "[${KIND}] pkg-config: qkern ${_pc_version}, ${_pc_cflags}")
+  list(APPEND _consumer_args "-DCMAKE_PREFIX_PATH=${_prefix}")
+else()
+  list(APPEND _consumer_args "-DQKERN_SOURCE_DIR=${QKERN_SOURCE_DIR}")
+endif()
+
+set(_build "${WORK_DIR}/build")
+run_step("configure consumer" "${CMAKE_COMMAND}" -S "${_consumer_dir}" -B "${_build}" ${_common_args} ${_consumer_args})
+run_step("build consumer" "${CMAKE_COMMAND}" --build "${_build}" -j ${JOBS})
+set(_run_dir "${_build}")
+run_step("run consumer tests" "${CTEST_COMMAND}" --output-on-failure --no-tests=error)
+message(STATUS "[${KIND}] ${step_output}")
+
+# Top-level-ness, seen from the build tree: nothing of qkern's own was compiled.
+file(GLOB_RECURSE _all LIST_DIRECTORIES true "${_build}/*")
+set(_own)
+foreach(_p IN LISTS _all)
+  if(_p MATCHES "/(qkern_tests|qkern_bench|qkern_demo)[^/]*$" OR _p MATCHES "/(qkern|_deps/qkern-build)/(tests|benchmarks|examples)$")
+    list(APPEND _own "${_p}")
+  endif()
+endforeach()
+if(_own)
+  message(FATAL_ERROR "[${KIND}] qkern built its own tests/benchmarks/examples in a consumer: ${_own}")
+endif()
+message(STATUS "[${KIND}] ok")
