@@ -2,7 +2,7 @@
 #
 #   cmake -DKIND=<subdirectory|fetchcontent|installed|fastmath> -DQKERN_SOURCE_DIR=<qkern checkout>
 #         -DWORK_DIR=<scratch dir> [-DCTEST_COMMAND=ctest] [-DCXX=<compiler>] [-DGENERATOR=<generator>]
-#         [-DJOBS=2] -P run_consumer.cmake
+#         [-DJOBS=2] [-DBUILD_TYPE=Release] -P run_consumer.cmake
 #
 # KIND installed first configures a fresh qkern build (tests etc. off) and `cmake --install`s it into
 # WORK_DIR/prefix, checks the files and `pkg-config --cflags --modversion qkern`, then builds the
@@ -28,7 +28,10 @@ if(NOT EXISTS "${_consumer_dir}/CMakeLists.txt")
   message(FATAL_ERROR "run_consumer.cmake: no consumer '${KIND}' in ${CMAKE_CURRENT_LIST_DIR}")
 endif()
 
-set(_common_args -DCMAKE_BUILD_TYPE=Release)
+if(NOT DEFINED BUILD_TYPE)
+  set(BUILD_TYPE Release)
+endif()
+set(_common_args "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
 if(CXX)
   list(APPEND _common_args "-DCMAKE_CXX_COMPILER=${CXX}")
 endif()

@@ -4,7 +4,7 @@
 
 int main(int argc, char** argv) {
 #if defined(QKERN_DISPATCH)
-  static_assert(QKERN_DISPATCH_SSE2 && QKERN_DISPATCH_AVX512BW, "qkern_add_dispatch defines these");
+  static_assert(QKERN_DISPATCH_SSE2 && QKERN_DISPATCH_SSE4_2, "qkern_add_dispatch defines these");
 #endif
   return consumer::run_all(QKERN_EXPECTED_VERSION) | consumer::check_selected_arch(argc, argv);
 }
