@@ -28,6 +28,18 @@ function(qkern_add_dispatch target)
   set(_tag_sse4_2 "::xsimd::sse4_2")
   set(_tag_fma3_avx2 "::xsimd::fma3<::xsimd::avx2>")
   set(_tag_avx512bw "::xsimd::avx512bw")
+  # Unoptimised arch TUs break two ways: xsimd 8.1's AVX-512BW select() does not compile (without
+  # __OPTIMIZE__ GCC defines the mask-blend intrinsics as macros whose casts xsimd's batches do not
+  # satisfy), and every small helper (xsimd's register conversions for lower arches too) is emitted
+  # out of line with this arch's flags, where the linker may pick it for another arch's path. -Og
+  # inlines them and keeps the code debuggable; configurations that already optimise keep theirs.
+  set(_opt "")
+  if(NOT CMAKE_CXX_FLAGS_DEBUG MATCHES "(^| )-O([1-3gsz]|fast)")
+    list(APPEND _opt "$<$<CONFIG:Debug>:-Og>")
+  endif()
+  if(NOT CMAKE_CXX_FLAGS MATCHES "(^| )-O([1-3gsz]|fast)")
+    list(APPEND _opt "$<$<STREQUAL:$<CONFIG>,>:-Og>")
+  endif()
   set(_gen_dir "${CMAKE_CURRENT_BINARY_DIR}/qkern_dispatch/${target}")
   foreach(arch IN LISTS QD_ARCHS)
     if(NOT DEFINED _tag_${arch})
@@ -40,7 +52,8 @@ function(qkern_add_dispatch target)
     configure_file("${_template}" "${_src}" @ONLY)
     # Appended after the target's own flags, so a global -march cannot leak into another arch;
     # no fast-math or contraction, so every arch computes exactly what the reference defines.
-    set_source_files_properties("${_src}" PROPERTIES COMPILE_OPTIONS "${_flags_${arch}};-fno-fast-math;-ffp-contract=off")
+    set(_options ${_opt} ${_flags_${arch}} -fno-fast-math -ffp-contract=off)
+    set_source_files_properties("${_src}" PROPERTIES COMPILE_OPTIONS "${_options}")
     target_sources(${target} PRIVATE "${_src}")
     string(TOUPPER "${arch}" _upper)
     target_compile_definitions(${target} PUBLIC "QKERN_DISPATCH_${_upper}=1")

@@ -24,5 +24,13 @@ install(FILES "${PROJECT_BINARY_DIR}/qkernConfig.cmake" "${PROJECT_BINARY_DIR}/q
               "${PROJECT_SOURCE_DIR}/cmake/qkernDispatch.cmake" "${PROJECT_SOURCE_DIR}/cmake/qkern_dispatch_arch.cpp.in"
         DESTINATION "${QKERN_CMAKE_INSTALL_DIR}")
 
+# pkg-config paths relative to the .pc file (${pcfiledir}), not CMAKE_INSTALL_PREFIX, which
+# `cmake --install --prefix` overrides after configuration.
+file(RELATIVE_PATH QKERN_PC_RELATIVE_PREFIX "/qkern_prefix/${CMAKE_INSTALL_DATADIR}/pkgconfig" "/qkern_prefix")
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(QKERN_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(QKERN_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
 configure_file("${PROJECT_SOURCE_DIR}/cmake/qkern.pc.in" "${PROJECT_BINARY_DIR}/qkern.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/qkern.pc" DESTINATION "${CMAKE_INSTALL_DATADIR}/pkgconfig")

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "qkern/core/layout.hpp"
@@ -22,12 +23,34 @@ namespace qkern {
 namespace kernels {
 namespace detail {
 
-// Scalar accumulation of one value (the slow path and the tail). Templated on the arch only so that
-// each arch translation unit has its own copy (see simd/dispatch.hpp).
+// Scalar helpers below are templated on the arch only so that each arch translation unit has its
+// own copy (see simd/dispatch.hpp): calling a plain inline function (reference::is_nan,
+// ValueCounts::skipped, ...) from a kernel emits it out of line in unoptimised builds, compiled with
+// that arch's flags, and the linker keeps one copy for every arch (found by tests/check_arch_leaks).
+template <class A>
+inline bool is_nan_bits(float v) {
+  std::uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return (b & 0x7fffffffu) > 0x7f800000u;
+}
+
+template <class A>
+inline bool is_nonfinite_bits(float v) {
+  std::uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return (b & 0x7f800000u) == 0x7f800000u;
+}
+
+template <class A>
+inline std::uint64_t skipped_count(const ValueCounts& c) {
+  return c.nan + c.pos_inf + c.neg_inf;
+}
+
+// Scalar accumulation of one value (the slow path and the tail).
 template <class A>
 inline void account_value(float v, float& mn, float& mx, ValueCounts& counts) {
-  if (reference::is_nonfinite(v)) {
-    if (reference::is_nan(v)) ++counts.nan;
+  if (is_nonfinite_bits<A>(v)) {
+    if (is_nan_bits<A>(v)) ++counts.nan;
     else if (v > 0) ++counts.pos_inf;
     else ++counts.neg_inf;
     return;
@@ -43,6 +66,7 @@ inline void account_lanes(const simd::batch<float, A>& x, float& mn, float& mx, 
   for (float v : lanes) account_value<A>(v, mn, mx, counts);
 }
 
+template <class A>
 inline float canonical_zero(float v) { return v == 0.0f ? 0.0f : v; }
 
 // Min/max of x[0, n) over finite values with counts (finite filled in from n at the end).
@@ -72,9 +96,9 @@ inline MinMax minmax_run(const float* x, std::size_t n) {
   MinMax r;
   r.min = vmn < smn ? vmn : smn;
   r.max = vmx > smx ? vmx : smx;
-  r.min = canonical_zero(r.min);
-  r.max = canonical_zero(r.max);
-  counts.finite = n - counts.skipped();
+  r.min = canonical_zero<A>(r.min);
+  r.max = canonical_zero<A>(r.max);
+  counts.finite = n - skipped_count<A>(counts);
   r.counts = counts;
   return r;
 }
@@ -105,7 +129,7 @@ inline AbsMax absmax_run(const float* x, std::size_t n) {
   }
   AbsMax r;
   r.value = v;
-  counts.finite = n - counts.skipped();
+  counts.finite = n - skipped_count<A>(counts);
   r.counts = counts;
   return r;
 }
@@ -136,7 +160,7 @@ namespace detail {
 template <class A>
 inline void account_channel_value(float v, float& mn, float& mx, ValueCounts& counts) {
   account_value<A>(v, mn, mx, counts);
-  if (reference::is_nonfinite(v)) --counts.finite;
+  if (is_nonfinite_bits<A>(v)) --counts.finite;
 }
 
 // Per-channel driver. Each call credits every channel with `outer * inner` finite values up front
@@ -170,15 +194,15 @@ inline void channels_run(const float* x, const ChannelLayout& l, float* mn, floa
         const MinMax r = run_update(x + (o * l.channels + c) * l.inner, l.inner);
         mn[c] = r.min < mn[c] ? r.min : mn[c];
         mx[c] = r.max > mx[c] ? r.max : mx[c];
-        counts[c].finite -= r.counts.skipped();
+        counts[c].finite -= skipped_count<A>(r.counts);
         counts[c].nan += r.counts.nan;
         counts[c].pos_inf += r.counts.pos_inf;
         counts[c].neg_inf += r.counts.neg_inf;
       }
   }
   for (std::size_t c = 0; c < l.channels; ++c) {
-    mn[c] = canonical_zero(mn[c]);
-    mx[c] = canonical_zero(mx[c]);
+    mn[c] = canonical_zero<A>(mn[c]);
+    mx[c] = canonical_zero<A>(mx[c]);
   }
 }
 
@@ -238,7 +262,7 @@ struct f32_absmax_channels {
       for (std::size_t c = 0; c < l.channels; ++c) {
         const AbsMax r = detail::absmax_run<A>(x + (o * l.channels + c) * l.inner, l.inner);
         absmax[c] = r.value > absmax[c] ? r.value : absmax[c];
-        counts[c].finite -= r.counts.skipped();
+        counts[c].finite -= detail::skipped_count<A>(r.counts);
         counts[c].nan += r.counts.nan;
         counts[c].pos_inf += r.counts.pos_inf;
         counts[c].neg_inf += r.counts.neg_inf;

@@ -1,0 +1,78 @@
+# Arch-leak (ODR) check for runtime dispatch, run by CTest (test qkern_arch_leaks):
+#
+#   cmake -DOBJECT_DIR=<CMakeFiles/qkern_tests.dir> [-DNM=nm] -P check_arch_leaks.cmake
+#
+# qkern_add_dispatch() compiles the kernels once per arch, each translation unit with its own -march.
+# Any global or weak *code* symbol such a TU defines is a candidate for the linker's one-copy-per-name
+# merging (COMDAT / vague linkage): if two arch TUs (or an arch TU and the user's baseline code) both
+# emit `inline float f(float)`, one copy, compiled for one arch, serves every caller, and the baseline
+# path can end up executing AVX-512 instructions. The only symbols an arch TU may define are therefore
+# ones whose demangled name carries that TU's own arch tag (the kernels' ArchKernel<K, Arch>::run and
+# everything templated on Arch below them). Plain inline helpers, std:: instantiations, and xsimd
+# internals for a *different* arch (e.g. simd_register<float, xsimd::sse2> in the sse4_2 TU) all fail.
+cmake_minimum_required(VERSION 3.16)
+
+if(NOT OBJECT_DIR)
+  message(FATAL_ERROR "check_arch_leaks.cmake: -DOBJECT_DIR=... is required")
+endif()
+if(NOT NM)
+  set(NM nm)
+endif()
+
+set(_tag_sse2 "xsimd::sse2")
+set(_tag_sse4_2 "xsimd::sse4_2")
+set(_tag_fma3_avx2 "xsimd::fma3<xsimd::avx2>")
+set(_tag_avx512bw "xsimd::avx512bw")
+
+file(GLOB_RECURSE _objects "${OBJECT_DIR}/*qkern_kernels_*.o" "${OBJECT_DIR}/*qkern_kernels_*.obj")
+if(NOT _objects)
+  message(FATAL_ERROR "no per-arch dispatch objects (qkern_kernels_<arch>.o) under ${OBJECT_DIR}: build qkern_tests first")
+endif()
+
+set(_leaks "")
+set(_checked "")
+foreach(_obj IN LISTS _objects)
+  get_filename_component(_name "${_obj}" NAME)
+  if(NOT _name MATCHES "^qkern_kernels_([a-z0-9_]+)\\.cpp\\.o(bj)?$")
+    continue()
+  endif()
+  set(_arch "${CMAKE_MATCH_1}")
+  if(NOT DEFINED _tag_${_arch})
+    message(FATAL_ERROR "${_obj}: unknown arch '${_arch}'")
+  endif()
+  set(_tag "${_tag_${_arch}}")
+  execute_process(COMMAND "${NM}" -C --defined-only "${_obj}" RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "${NM} failed on ${_obj}: ${_err}")
+  endif()
+  # One line per symbol: "<address> <type> <demangled name>". Keep global/weak code: T (global text),
+  # W (weak, e.g. inline functions and template instantiations), i (ifunc). Data (V, u, B, D, R) is
+  # layout, not instructions, and local symbols (t, r, ...) are never shared.
+  string(REPLACE ";" "\\;" _out "${_out}")
+  string(REPLACE "\n" ";" _lines "${_out}")
+  set(_own 0)
+  foreach(_line IN LISTS _lines)
+    if(NOT _line MATCHES "^[0-9a-fA-F]* *([TWi]) (.*)$")
+      continue()
+    endif()
+    set(_sym "${CMAKE_MATCH_2}")
+    string(FIND "${_sym}" "${_tag}" _pos)
+    if(_pos EQUAL -1)
+      string(APPEND _leaks "  ${_arch}: ${_sym}\n")
+    else()
+      math(EXPR _own "${_own} + 1")
+    endif()
+  endforeach()
+  if(_own EQUAL 0)
+    message(FATAL_ERROR "${_obj}: no code symbol tagged ${_tag} at all (is this a qkern dispatch TU?)")
+  endif()
+  list(APPEND _checked "${_arch} (${_own} symbols)")
+endforeach()
+
+if(_leaks)
+  message(FATAL_ERROR "Code symbols in per-arch dispatch TUs without that arch's tag (the linker may "
+                      "give another arch's callers this arch's copy):\n${_leaks}"
+                      "Fix: make the helper a template on the arch A (or static), as simd/convert.hpp does.")
+endif()
+string(REPLACE ";" ", " _checked "${_checked}")
+message(STATUS "no arch leaks in: ${_checked}")
