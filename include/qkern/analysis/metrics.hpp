@@ -150,6 +150,8 @@ class MetricsAccumulator {
   void update(const float* reference, const float* test, std::size_t n) {
     sums_.merge(metric_sums(reference, test, n));
   }
+  /// Adds sums computed elsewhere (e.g. metric_sums() of one sample).
+  void add(const MetricSums& sums) { sums_.merge(sums); }
   void merge(const MetricsAccumulator& other) { sums_.merge(other.sums_); }
   const MetricSums& sums() const { return sums_; }
   ErrorMetrics result() const { return metrics_from_sums(sums_); }
