@@ -4,10 +4,15 @@
 #pragma once
 
 #include "qkern/version.hpp"
+#include "qkern/analysis/calibration_checks.hpp"
+#include "qkern/analysis/layer_checks.hpp"
+#include "qkern/analysis/metrics.hpp"
+#include "qkern/analysis/three_way.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/dtype.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
+#include "qkern/core/metric_sums.hpp"
 #include "qkern/core/params.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/fold/batchnorm.hpp"
@@ -17,5 +22,6 @@
 #include "qkern/int4_packing.hpp"
 #include "qkern/minmax.hpp"
 #include "qkern/quantize.hpp"
+#include "qkern/reference/metrics.hpp"
 #include "qkern/reference/minmax.hpp"
 #include "qkern/reference/quantize.hpp"
