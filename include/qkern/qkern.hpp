@@ -4,6 +4,9 @@
 #pragma once
 
 #include "qkern/version.hpp"
+#include "qkern/calib/histogram_view.hpp"
+#include "qkern/calib/observers.hpp"
+#include "qkern/calib/streaming_histogram.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/dtype.hpp"
 #include "qkern/core/error.hpp"
@@ -13,5 +16,6 @@
 #include "qkern/int4_packing.hpp"
 #include "qkern/minmax.hpp"
 #include "qkern/quantize.hpp"
+#include "qkern/reference/histogram.hpp"
 #include "qkern/reference/minmax.hpp"
 #include "qkern/reference/quantize.hpp"
