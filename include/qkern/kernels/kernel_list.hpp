@@ -4,6 +4,7 @@
 // every entry per arch, the tests and benchmarks iterate it; adding a kernel is one line here.
 #pragma once
 
+#include "qkern/kernels/histogram.hpp"
 #include "qkern/kernels/metrics.hpp"
 #include "qkern/kernels/minmax.hpp"
 #include "qkern/kernels/quantize.hpp"
@@ -14,7 +15,8 @@
 #define QKERN_KERNELS(X) \
   QKERN_QUANTIZE_KERNELS(X) \
   QKERN_MINMAX_KERNELS(X) \
-  QKERN_METRICS_KERNELS(X)
+  QKERN_METRICS_KERNELS(X) \
+  QKERN_HISTOGRAM_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
 #define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \

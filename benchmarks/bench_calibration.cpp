@@ -1,0 +1,99 @@
+// qkern benchmarks — SPDX-License-Identifier: Apache-2.0
+//
+// bench_calibration.cpp: the end-to-end calibration case: a stream of 64 batches of 8x64x56x56
+// float32 (~103 M values, generated from a fixed seed before timing) fed to (a) a per-tensor
+// streaming histogram, (b) per-channel min/max, (c) a per-channel streaming histogram, next to a
+// read-only roofline over the same stream. Reports elements/s and bytes/s (kIsRate).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "qkern/qkern.hpp"
+
+namespace {
+
+constexpr std::size_t kBatches = 64, kN = 8, kC = 64, kHW = 56 * 56, kBatch = kN * kC * kHW;
+const qkern::ChannelLayout kLayout{kN, kC, kHW};
+
+// Activation-like stream: per-channel scale and offset, a ReLU on half the channels, a few outliers.
+const std::vector<float>& stream() {
+  static const std::vector<float> x = [] {
+    std::vector<float> v(kBatches * kBatch);
+    std::mt19937 rng(2024);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::size_t c = (i / kHW) % kC;
+      float e = d(rng) * (0.5f + 0.05f * float(c)) + 0.01f * float(c);
+      if (c % 2 == 0 && e < 0.0f) e = 0.0f;
+      v[i] = e;
+    }
+    for (std::size_t i = 12345; i < v.size(); i += 9999991) v[i] *= 40.0f;
+    return v;
+  }();
+  return x;
+}
+
+void set_rates(benchmark::State& state) {
+  const double n = double(kBatches * kBatch) * double(state.iterations());
+  state.counters["elements"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+  state.counters["bytes"] = benchmark::Counter(4 * n, benchmark::Counter::kIsRate);
+  state.SetLabel(qkern::dispatch::selected_arch_name());
+}
+
+void BM_CalibrationReadRoofline(benchmark::State& state) {
+  const auto& x = stream();
+  using B = xsimd::batch<float>;
+  for (auto _ : state) {
+    B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+    for (std::size_t i = 0; i + 4 * B::size <= x.size(); i += 4 * B::size) {
+      a0 += B::load_unaligned(x.data() + i);
+      a1 += B::load_unaligned(x.data() + i + B::size);
+      a2 += B::load_unaligned(x.data() + i + 2 * B::size);
+      a3 += B::load_unaligned(x.data() + i + 3 * B::size);
+    }
+    benchmark::DoNotOptimize(qkern::simd::reduce_add((a0 + a1) + (a2 + a3)));
+  }
+  set_rates(state);
+}
+
+// (a) per-tensor streaming histogram, 2048 bins, a fresh histogram per pass over the stream.
+void BM_CalibrationStreamingHistogram(benchmark::State& state) {
+  const auto& x = stream();
+  for (auto _ : state) {
+    qkern::StreamingHistogram h(2048);
+    for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kBatch);
+    benchmark::DoNotOptimize(h.view().counts);
+  }
+  set_rates(state);
+}
+
+// (b) per-channel min/max (NCHW, channel axis 1).
+void BM_CalibrationChannelMinMax(benchmark::State& state) {
+  const auto& x = stream();
+  for (auto _ : state) {
+    qkern::ChannelMinMaxAccumulator acc(kC);
+    for (std::size_t b = 0; b < kBatches; ++b) acc.update(x.data() + b * kBatch, kLayout);
+    benchmark::DoNotOptimize(acc.min().data());
+  }
+  set_rates(state);
+}
+
+// (c) per-channel streaming histogram, 2048 bins per channel.
+void BM_CalibrationChannelStreamingHistogram(benchmark::State& state) {
+  const auto& x = stream();
+  for (auto _ : state) {
+    qkern::ChannelStreamingHistogram h(kC, 2048);
+    for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kLayout);
+    benchmark::DoNotOptimize(h.view(0).counts);
+  }
+  set_rates(state);
+}
+
+BENCHMARK(BM_CalibrationReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationStreamingHistogram)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationChannelMinMax)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationChannelStreamingHistogram)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,98 @@
+// qkern benchmarks — SPDX-License-Identifier: Apache-2.0
+//
+// bench_histogram.cpp: histogram kernels (2048 bins) per tensor and per channel on DRAM-sized data,
+// next to a read-only roofline measured in the same run on the same buffer. Self-contained: reports
+// elements/s and bytes/s (kIsRate); divide a kernel's rate by BM_ReadRoofline's for the ratio.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "qkern/qkern.hpp"
+
+namespace {
+
+constexpr std::size_t kBins = 2048;
+constexpr std::size_t kN = 8, kC = 64, kHW = 56 * 56;
+
+// One DRAM-sized buffer (~64 M floats, shape 40 x 64 x 56 x 56), filled once from a fixed seed.
+const std::vector<float>& data() {
+  static const std::vector<float> x = [] {
+    std::vector<float> v(40 * kC * kHW);
+    std::mt19937 rng(1234);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    for (auto& e : v) e = d(rng);
+    return v;
+  }();
+  return x;
+}
+
+void set_rates(benchmark::State& state, std::size_t n) {
+  state.counters["elements"] = benchmark::Counter(double(n) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["bytes"] = benchmark::Counter(double(n) * 4 * state.iterations(), benchmark::Counter::kIsRate);
+  state.SetLabel(qkern::dispatch::selected_arch_name());
+}
+
+// Read roofline: a sum over the same buffer with four independent accumulators.
+void BM_ReadRoofline(benchmark::State& state) {
+  const auto& x = data();
+  using B = xsimd::batch<float>;
+  for (auto _ : state) {
+    B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
+    for (std::size_t i = 0; i + 4 * B::size <= x.size(); i += 4 * B::size) {
+      a0 += B::load_unaligned(x.data() + i);
+      a1 += B::load_unaligned(x.data() + i + B::size);
+      a2 += B::load_unaligned(x.data() + i + 2 * B::size);
+      a3 += B::load_unaligned(x.data() + i + 3 * B::size);
+    }
+    benchmark::DoNotOptimize(qkern::simd::reduce_add((a0 + a1) + (a2 + a3)));
+  }
+  set_rates(state, x.size());
+}
+
+void BM_FixedHistogramPerTensor(benchmark::State& state) {
+  const auto& x = data();
+  const qkern::FixedBinning b{-4.0f, 4.0f, float(kBins / 8.0), std::uint32_t(kBins), state.range(0) != 0};
+  std::vector<std::uint64_t> counts(kBins + qkern::kHistogramExtraSlots);
+  const auto k = qkern::dispatch::select<qkern::kernels::f32_histogram>();
+  for (auto _ : state) {
+    k(x.data(), x.size(), b, counts.data());
+    benchmark::DoNotOptimize(counts.data());
+  }
+  set_rates(state, x.size());
+}
+
+void BM_GridHistogramPerTensor(benchmark::State& state) {
+  const auto& x = data();
+  const qkern::GridBinning b{std::ldexp(1.0f, 8), -1024.0f, std::uint32_t(kBins), false};
+  std::vector<std::uint64_t> counts(kBins + qkern::kHistogramExtraSlots);
+  const auto k = qkern::dispatch::select<qkern::kernels::f32_grid_histogram>();
+  for (auto _ : state) benchmark::DoNotOptimize(k(x.data(), x.size(), b, counts.data()));
+  set_rates(state, x.size());
+}
+
+// Per channel, 64 channels: NCHW (inner = 56*56) when range(0) == 0, NHWC (inner = 1) otherwise.
+void BM_FixedHistogramPerChannel(benchmark::State& state) {
+  const auto& x = data();
+  const std::size_t outer = x.size() / (kC * kHW);
+  const qkern::ChannelLayout l =
+      state.range(0) == 0 ? qkern::ChannelLayout{outer, kC, kHW} : qkern::ChannelLayout{outer * kHW, kC, 1};
+  std::vector<float> lo(kC + 16, -4.0f), hi(kC + 16, 4.0f), scale(kC + 16, float(kBins / 8.0));
+  const qkern::FixedChannelBinnings b{lo.data(), hi.data(), scale.data(), std::uint32_t(kBins), false};
+  std::vector<std::uint64_t> counts(kC * (kBins + qkern::kHistogramExtraSlots));
+  const auto k = qkern::dispatch::select<qkern::kernels::f32_histogram_channels>();
+  for (auto _ : state) {
+    k(x.data(), l, b, counts.data());
+    benchmark::DoNotOptimize(counts.data());
+  }
+  set_rates(state, l.size());
+}
+
+BENCHMARK(BM_ReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FixedHistogramPerTensor)->ArgName("abs")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GridHistogramPerTensor)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FixedHistogramPerChannel)->ArgName("nhwc")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
