@@ -13,5 +13,7 @@
 #include "qkern/int4_packing.hpp"
 #include "qkern/minmax.hpp"
 #include "qkern/quantize.hpp"
+#include "qkern/requantize.hpp"
 #include "qkern/reference/minmax.hpp"
 #include "qkern/reference/quantize.hpp"
+#include "qkern/reference/requantize.hpp"
