@@ -4,6 +4,7 @@
 // every entry per arch, the tests and benchmarks iterate it; adding a kernel is one line here.
 #pragma once
 
+#include "qkern/kernels/gemm.hpp"
 #include "qkern/kernels/minmax.hpp"
 #include "qkern/kernels/quantize.hpp"
 #include "qkern/kernels/requantize.hpp"
@@ -14,7 +15,8 @@
 #define QKERN_KERNELS(X) \
   QKERN_QUANTIZE_KERNELS(X) \
   QKERN_MINMAX_KERNELS(X) \
-  QKERN_REQUANTIZE_KERNELS(X)
+  QKERN_REQUANTIZE_KERNELS(X) \
+  QKERN_GEMM_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
 #define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \
