@@ -6,12 +6,11 @@
 // int8-valued multiply-adds each on 256 bits) and of vpmaddubsw (32, saturating), and on AVX-512
 // VNNI machines of vpdpbusd (64).
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <cstdint>
 #include <random>
 #include <vector>
-
-#include <immintrin.h>
 
 #include "qkern/qkern.hpp"
 
@@ -31,8 +30,10 @@ void BM_gemm(benchmark::State& state) {
   const PackedB packed(K, N, b.data(), N);
   std::vector<std::int32_t> c(M * N);
   for (auto _ : state) {
-    if constexpr (std::is_same<TA, std::int8_t>::value) gemm_s8s8_s32(M, a.data(), K, packed, c.data(), N);
-    else gemm_u8s8_s32(M, a.data(), K, packed, c.data(), N);
+    if constexpr (std::is_same<TA, std::int8_t>::value)
+      gemm_s8s8_s32(M, a.data(), K, packed, c.data(), N);
+    else
+      gemm_u8s8_s32(M, a.data(), K, packed, c.data(), N);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -106,9 +107,11 @@ void BM_peak(benchmark::State& state) {
     benchmark::DoNotOptimize(r);
   }
   const double ops_per_group = which == 0 ? 32.0 : which == 1 ? 64.0 : 128.0;
-  state.counters["GOP/s"] = benchmark::Counter(double(iters) * kUnroll * ops_per_group * 1e-9,
-                                               benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(which == 0 ? "vpmaddwd ymm (exact path)" : which == 1 ? "vpmaddubsw ymm (saturating)" : "vpdpbusd zmm");
+  state.counters["GOP/s"] =
+      benchmark::Counter(double(iters) * kUnroll * ops_per_group * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(which == 0   ? "vpmaddwd ymm (exact path)"
+                 : which == 1 ? "vpmaddubsw ymm (saturating)"
+                              : "vpdpbusd zmm");
 }
 BENCHMARK(BM_peak)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 

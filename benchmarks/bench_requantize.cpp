@@ -28,8 +28,8 @@ std::vector<std::int32_t> accumulators(std::size_t n) {
 
 void set_counters(benchmark::State& state, std::size_t n, RequantizeRounding r) {
   state.counters["items/s"] = benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["bytes/s"] = benchmark::Counter(5.0 * double(n), benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1024);
+  state.counters["bytes/s"] =
+      benchmark::Counter(5.0 * double(n), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
   state.SetLabel(std::string(rounding_name(r)) + " " + dispatch::selected_arch_name());
 }
 

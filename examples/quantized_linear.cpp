@@ -6,11 +6,10 @@
 // uint8 with each rounding family. Compared with the fake-quant float emulation of the same layer
 // (dequantized operands, exact product in double, one quantization of the output): the codes may
 // differ by one only where the requantization multiplier's rounding or a tie decides.
-#include <qkern/qkern.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <qkern/qkern.hpp>
 #include <random>
 #include <vector>
 

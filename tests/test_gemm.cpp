@@ -22,9 +22,12 @@ std::vector<TA> random_bytes(std::mt19937& rng, std::size_t n, int extremes_perc
   std::vector<TA> v(n);
   for (auto& x : v) {
     const int k = pct(rng);
-    if (k < extremes_percent / 2) x = std::numeric_limits<TA>::min();
-    else if (k < extremes_percent) x = std::numeric_limits<TA>::max();
-    else x = static_cast<TA>(d(rng));
+    if (k < extremes_percent / 2)
+      x = std::numeric_limits<TA>::min();
+    else if (k < extremes_percent)
+      x = std::numeric_limits<TA>::max();
+    else
+      x = static_cast<TA>(d(rng));
   }
   return v;
 }
@@ -130,7 +133,9 @@ TEST(Gemm, PublicApiMatchesReferenceAndValidates) {
   EXPECT_EQ(arg_of([&] { gemm_s8s8_s32(M, N, K, nullptr, K, b.data(), N, got.data(), N); }), "A");
   EXPECT_EQ(arg_of([&] { gemm_s8s8_s32(M, N, K, a.data(), K, nullptr, N, got.data(), N); }), "B");
   EXPECT_EQ(arg_of([&] { gemm_s8s8_s32(M, N, K, a.data(), K, b.data(), N, nullptr, N); }), "C");
-  EXPECT_EQ(arg_of([&] { gemm_u8s8_s32(1, 1, kGemmMaxK_u8s8 + 1, au.data(), kGemmMaxK_u8s8 + 1, b.data(), 1, got.data(), 1); }),
+  EXPECT_EQ(arg_of([&] {
+              gemm_u8s8_s32(1, 1, kGemmMaxK_u8s8 + 1, au.data(), kGemmMaxK_u8s8 + 1, b.data(), 1, got.data(), 1);
+            }),
             "K");
 }
 

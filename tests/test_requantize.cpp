@@ -34,7 +34,7 @@ TEST(RequantizeReference, SaturatingRoundingDoublingHighMul) {
   // 2ab / 2^32 = ab / 2^31: +0.5 rounds up to 1, -0.5 rounds up to 0 (half toward +inf).
   EXPECT_EQ(reference::saturating_rounding_doubling_high_mul(1 << 30, 1), 1);
   EXPECT_EQ(reference::saturating_rounding_doubling_high_mul(-(1 << 30), 1), 0);
-  EXPECT_EQ(reference::saturating_rounding_doubling_high_mul(3 << 29, 1), 1);    // 0.75
+  EXPECT_EQ(reference::saturating_rounding_doubling_high_mul(3 << 29, 1), 1);      // 0.75
   EXPECT_EQ(reference::saturating_rounding_doubling_high_mul(-(3 << 29), 1), -1);  // -0.75
   // Equals floor((ab + 2^30) / 2^31) everywhere but the overflow (reference-semantics.md B7).
   std::mt19937 rng(3);
@@ -179,8 +179,14 @@ TEST(RequantizeApi, ValidatesRangesAndPointers) {
   EXPECT_EQ(arg_of([&] { requantize(acc, out, 2, RequantizeParams{0.5, 0, 10, 5}); }), "params.qmin");
   EXPECT_EQ(arg_of([&] { requantize(acc, out, 2, RequantizeParams{0.5, 0, -1, 255}); }), "params.qmin");
   EXPECT_EQ(arg_of([&] { requantize(acc, out, 2, RequantizeParams{0.5, 300, 0, 255}); }), "params.zero_point");
-  EXPECT_EQ(arg_of([&] { requantize(static_cast<const std::int32_t*>(nullptr), out, 2, RequantizeParams{0.5, 0, 0, 255}); }), "acc");
-  EXPECT_EQ(arg_of([&] { requantize(acc, static_cast<std::uint8_t*>(nullptr), 2, RequantizeParams{0.5, 0, 0, 255}); }), "out");
+  EXPECT_EQ(arg_of([&] {
+              requantize(static_cast<const std::int32_t*>(nullptr), out, 2, RequantizeParams{0.5, 0, 0, 255});
+            }),
+            "acc");
+  EXPECT_EQ(arg_of([&] {
+              requantize(acc, static_cast<std::uint8_t*>(nullptr), 2, RequantizeParams{0.5, 0, 0, 255});
+            }),
+            "out");
   EXPECT_EQ(arg_of([&] { requantize(acc, out, 0, RequantizeParams{0.5, 0, 0, 255}); }), "none");
   ChannelRequantizeParams cp;
   cp.scale = {0.5, 2.0};
@@ -205,8 +211,10 @@ std::int64_t exact_result(RequantizeRounding r, std::int64_t x, int s) {
       const double first = std::floor((double(x) + 1.0) / 2.0);
       return static_cast<std::int64_t>(std::round(std::ldexp(first, -(s - 1))));
     }
-    case RequantizeRounding::fp32: return static_cast<std::int64_t>(std::nearbyint(std::ldexp(double(x), -s)));
-    default: return static_cast<std::int64_t>(std::floor(std::ldexp(double(x), -s) + 0.5));
+    case RequantizeRounding::fp32:
+      return static_cast<std::int64_t>(std::nearbyint(std::ldexp(double(x), -s)));
+    default:
+      return static_cast<std::int64_t>(std::floor(std::ldexp(double(x), -s) + 0.5));
   }
 }
 
@@ -263,8 +271,8 @@ void check_constructed(Run run, std::int32_t qmin, std::int32_t qmax) {
         std::vector<Q> got(c.input.size());
         run(c.input.data(), got.data(), c.input.size(), p);
         for (std::size_t i = 0; i < c.input.size(); ++i)
-          ASSERT_EQ(std::int32_t(got[i]), c.want[i]) << rounding_name(r) << " zp=" << zp << " s=" << s
-                                                     << " input=" << c.input[i];
+          ASSERT_EQ(std::int32_t(got[i]), c.want[i])
+              << rounding_name(r) << " zp=" << zp << " s=" << s << " input=" << c.input[i];
       }
 }
 
@@ -375,11 +383,16 @@ std::vector<std::int32_t> random_accumulators(std::mt19937& rng, double scale, s
   std::vector<std::int32_t> v(n);
   for (auto& x : v) {
     const int k = kind(rng);
-    if (k < 11) x = static_cast<std::int32_t>(u(rng));
-    else if (k < 13) x = any(rng);
-    else if (k == 13) x = std::numeric_limits<std::int32_t>::min() + int(rng() % 3);
-    else if (k == 14) x = std::numeric_limits<std::int32_t>::max() - int(rng() % 3);
-    else x = int(rng() % 7) - 3;
+    if (k < 11)
+      x = static_cast<std::int32_t>(u(rng));
+    else if (k < 13)
+      x = any(rng);
+    else if (k == 13)
+      x = std::numeric_limits<std::int32_t>::min() + int(rng() % 3);
+    else if (k == 14)
+      x = std::numeric_limits<std::int32_t>::max() - int(rng() % 3);
+    else
+      x = int(rng() % 7) - 3;
   }
   return v;
 }
@@ -408,10 +421,11 @@ void check_random_lengths() {
           reference::requantize(in.data(), want.data(), n, p);
           kernel_for<kernels::requantize<Q>, A>(in.data(), got.data(), n, c);
           ASSERT_TRUE(bitwise_equal(got.data(), want.data(), n, in.data()))
-              << rounding_name(r) << " n=" << n << " scale=" << scale << " zp=" << zp << " [" << qmin << ", "
-              << qmax << "]";
+              << rounding_name(r) << " n=" << n << " scale=" << scale << " zp=" << zp << " [" << qmin << ", " << qmax
+              << "]";
           ASSERT_TRUE(got.guards_intact()) << "n=" << n;
-          if (n == 130 && std::adjacent_find(want.begin(), want.begin() + n, std::not_equal_to<Q>()) != want.begin() + n)
+          if (n == 130 &&
+              std::adjacent_find(want.begin(), want.begin() + n, std::not_equal_to<Q>()) != want.begin() + n)
             ++distinct_outputs_seen;
         }
         if (qmin < qmax && scale > 1e-6) {
@@ -432,8 +446,12 @@ template <class Q, class A>
 void check_extremes_at_every_position() {
   std::mt19937 rng(5);
   const std::size_t n = 4 * 16 + 5;
-  const std::int32_t extremes[] = {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max(),
-                                   std::numeric_limits<std::int32_t>::min() + 1, -1, 0, 1};
+  const std::int32_t extremes[] = {std::numeric_limits<std::int32_t>::min(),
+                                   std::numeric_limits<std::int32_t>::max(),
+                                   std::numeric_limits<std::int32_t>::min() + 1,
+                                   -1,
+                                   0,
+                                   1};
   for (RequantizeRounding r : kFamilies)
     for (double scale : {0x1p-32, 0.0173, 0x1.FFFFFEp-1, 7.5}) {
       if (r == RequantizeRounding::gemmlowp && scale > 1.0) continue;

@@ -25,10 +25,23 @@
 namespace qkern {
 namespace detail {
 
-template <class Q> struct RequantizeKernel;
-template <> struct RequantizeKernel<std::int8_t> { using tensor = kernels::s32_s8_requantize; using channels = kernels::s32_s8_requantize_channels; };
-template <> struct RequantizeKernel<std::uint8_t> { using tensor = kernels::s32_u8_requantize; using channels = kernels::s32_u8_requantize_channels; };
-template <> struct RequantizeKernel<std::int16_t> { using tensor = kernels::s32_s16_requantize; using channels = kernels::s32_s16_requantize_channels; };
+template <class Q>
+struct RequantizeKernel;
+template <>
+struct RequantizeKernel<std::int8_t> {
+  using tensor = kernels::s32_s8_requantize;
+  using channels = kernels::s32_s8_requantize_channels;
+};
+template <>
+struct RequantizeKernel<std::uint8_t> {
+  using tensor = kernels::s32_u8_requantize;
+  using channels = kernels::s32_u8_requantize_channels;
+};
+template <>
+struct RequantizeKernel<std::int16_t> {
+  using tensor = kernels::s32_s16_requantize;
+  using channels = kernels::s32_s16_requantize_channels;
+};
 
 template <class Q>
 void validate_requantize(const RequantizeParams& p) {
@@ -63,9 +76,9 @@ struct ChannelRequantizeStorage {
       xhi[i] = k.xhi;
       scale[i] = k.scale;
     }
-    view = {k.kind,    multiplier.data(), shift_m1.data(), fix.data(), exponent.data(), mask.data(),
-            half.data(), xlo.data(),       xhi.data(),      k.lo,       k.hi,            k.zero_point,
-            scale.data(), k.flo,           k.fhi};
+    view = {k.kind,      multiplier.data(), shift_m1.data(), fix.data(), exponent.data(),
+            mask.data(), half.data(),       xlo.data(),      xhi.data(), k.lo,
+            k.hi,        k.zero_point,      scale.data(),    k.flo,      k.fhi};
   }
 };
 
@@ -144,7 +157,10 @@ inline BiasQuantizeReport quantize_bias(const float* bias, std::int32_t* out, st
   for (std::size_t i = 0; i < n; ++i) {
     const float s = input_scale * weight_scales[weight_scales.size() == 1 ? 0 : i];
     if (reference::quantize_bias_value(bias[i], s, &out[i])) {
-      if (reference::is_nan(bias[i])) ++r.nan; else ++r.saturated;
+      if (reference::is_nan(bias[i]))
+        ++r.nan;
+      else
+        ++r.saturated;
       if (r.first_saturated == n) r.first_saturated = i;
     }
   }

@@ -38,10 +38,14 @@ enum class RequantizeRounding : std::uint8_t {
 
 inline const char* rounding_name(RequantizeRounding r) {
   switch (r) {
-    case RequantizeRounding::gemmlowp: return "gemmlowp";
-    case RequantizeRounding::tflite_single: return "tflite_single";
-    case RequantizeRounding::rndnu: return "rndnu";
-    case RequantizeRounding::fp32: return "fp32";
+    case RequantizeRounding::gemmlowp:
+      return "gemmlowp";
+    case RequantizeRounding::tflite_single:
+      return "tflite_single";
+    case RequantizeRounding::rndnu:
+      return "rndnu";
+    case RequantizeRounding::fp32:
+      return "fp32";
   }
   return "?";
 }
@@ -151,8 +155,8 @@ inline void validate_requantize_scale(double scale, RequantizeRounding rounding,
     case RequantizeRounding::tflite_single: {
       const QuantizedMultiplier m = decompose_q31(scale);
       if (m.shift < -31 || m.shift > 30)
-        throw_invalid(argument, "tflite_single supports scales in [2^-32, 2^30) (shift in [-31, 30]), got " +
-                                    scale_text(scale));
+        throw_invalid(argument,
+                      "tflite_single supports scales in [2^-32, 2^30) (shift in [-31, 30]), got " + scale_text(scale));
       break;
     }
     case RequantizeRounding::rndnu:
@@ -162,7 +166,8 @@ inline void validate_requantize_scale(double scale, RequantizeRounding rounding,
         throw_invalid(argument, fam + " supports float32 scales in [2^-32, 256), got " + scale_text(scale));
       break;
     }
-    default: throw_invalid("rounding", "unknown requantization rounding family");
+    default:
+      throw_invalid("rounding", "unknown requantization rounding family");
   }
 }
 

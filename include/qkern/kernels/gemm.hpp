@@ -20,13 +20,13 @@
 // otherwise.
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <vector>
-
-#include <immintrin.h>
 
 #include "qkern/simd/convert.hpp"
 
@@ -45,13 +45,17 @@ struct PackedBView {
 
 namespace detail {
 
-template <class A> using GI = simd::batch<std::int32_t, A>;
+template <class A>
+using GI = simd::batch<std::int32_t, A>;
 
 template <class A>
 inline GI<A> gemm_madd(const GI<A>& a, const GI<A>& b) {
-  if constexpr (simd::derives_v<A, xsimd::avx512bw>) return GI<A>(_mm512_madd_epi16(a, b));
-  else if constexpr (simd::derives_v<A, xsimd::avx2>) return GI<A>(_mm256_madd_epi16(a, b));
-  else return GI<A>(_mm_madd_epi16(a, b));
+  if constexpr (simd::derives_v<A, xsimd::avx512bw>)
+    return GI<A>(_mm512_madd_epi16(a, b));
+  else if constexpr (simd::derives_v<A, xsimd::avx2>)
+    return GI<A>(_mm256_madd_epi16(a, b));
+  else
+    return GI<A>(_mm_madd_epi16(a, b));
 }
 
 // Loads W columns x 4 k (4W bytes) and sign-extends them to int16: lo holds the first W/2 columns.
@@ -85,7 +89,8 @@ inline GI<A> gemm_combine(const GI<A>& lo, const GI<A>& hi) {
     // hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; reorder the 64-bit pairs.
     return GI<A>(_mm256_permute4x64_epi64(_mm256_hadd_epi32(lo, hi), _MM_SHUFFLE(3, 1, 2, 0)));
   } else {
-    const __m128i p = _mm_shuffle_epi32(lo, _MM_SHUFFLE(3, 1, 2, 0)), q = _mm_shuffle_epi32(hi, _MM_SHUFFLE(3, 1, 2, 0));
+    const __m128i p = _mm_shuffle_epi32(lo, _MM_SHUFFLE(3, 1, 2, 0)),
+                  q = _mm_shuffle_epi32(hi, _MM_SHUFFLE(3, 1, 2, 0));
     return GI<A>(_mm_add_epi32(_mm_unpacklo_epi64(p, q), _mm_unpackhi_epi64(p, q)));
   }
 }
@@ -149,8 +154,8 @@ inline bool cpu_has_vnni() {
 
 // The int8/uint8 GEMM on packed B, rows in blocks of 4 (rows past M are zero and not stored).
 template <class A, class TA>
-void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView& b, std::int32_t* c,
-                 std::size_t ldc, bool saturate_pairs) {
+void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView& b, std::int32_t* c, std::size_t ldc,
+                 bool saturate_pairs) {
   constexpr std::size_t W = GI<A>::size, R = 4;
   const std::size_t KG = b.k_groups, K = b.K, N = b.N;
   // Per row block: each 4-group of A as 4 int16 (one int64, broadcast to every 64-bit lane) and as

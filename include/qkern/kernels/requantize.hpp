@@ -64,7 +64,10 @@ inline std::int32_t first_reaching(std::int64_t target, const RequantizeParams& 
   if (fixed_point_term(static_cast<std::int32_t>(b), p) < target) return static_cast<std::int32_t>(b);
   while (a < b) {
     const std::int64_t m = a + (b - a) / 2;
-    if (fixed_point_term(static_cast<std::int32_t>(m), p) >= target) b = m; else a = m + 1;
+    if (fixed_point_term(static_cast<std::int32_t>(m), p) >= target)
+      b = m;
+    else
+      a = m + 1;
   }
   return static_cast<std::int32_t>(a);
 }
@@ -75,7 +78,10 @@ inline std::int32_t last_reaching(std::int64_t target, const RequantizeParams& p
   if (fixed_point_term(static_cast<std::int32_t>(a), p) > target) return static_cast<std::int32_t>(a);
   while (a < b) {
     const std::int64_t m = a + (b - a + 1) / 2;
-    if (fixed_point_term(static_cast<std::int32_t>(m), p) <= target) a = m; else b = m - 1;
+    if (fixed_point_term(static_cast<std::int32_t>(m), p) <= target)
+      a = m;
+    else
+      b = m - 1;
   }
   return static_cast<std::int32_t>(a);
 }
@@ -120,7 +126,9 @@ inline RequantizeConstants make_requantize_constants(const RequantizeParams& p) 
       s = m.shift;
       break;
     }
-    default: c.kind = RequantizeKind::fp32; return c;
+    default:
+      c.kind = RequantizeKind::fp32;
+      return c;
   }
   c.shift_m1 = s - 1;
   c.fix = detail::low32_pow2(63 - s);
@@ -142,8 +150,10 @@ struct ChannelRequantizeConstants {
 
 namespace detail {
 
-template <class A> using RI = simd::batch<std::int32_t, A>;
-template <class A> using RF = simd::batch<float, A>;
+template <class A>
+using RI = simd::batch<std::int32_t, A>;
+template <class A>
+using RF = simd::batch<float, A>;
 
 // Lane constants of one vector (broadcast per tensor, loaded per channel).
 template <class A>
@@ -273,27 +283,39 @@ inline void with_kind(RequantizeKind k, F&& f) {
   using D = std::integral_constant<RequantizeKind, RequantizeKind::double_rounding>;
   using S = std::integral_constant<RequantizeKind, RequantizeKind::shift_half_up>;
   using P = std::integral_constant<RequantizeKind, RequantizeKind::fp32>;
-  if (k == RequantizeKind::double_rounding) f(D{}); else if (k == RequantizeKind::shift_half_up) f(S{}); else f(P{});
+  if (k == RequantizeKind::double_rounding)
+    f(D{});
+  else if (k == RequantizeKind::shift_half_up)
+    f(S{});
+  else
+    f(P{});
 }
 
 template <class A, RequantizeKind K>
 struct ChannelRequantizeOp {
   const ChannelRequantizeConstants& c;
   auto operator()(std::size_t ch) const {
-    RqLanes<A> l{RI<A>::load_unaligned(c.multiplier + ch), RI<A>::load_unaligned(c.shift_m1 + ch),
-                 RI<A>::load_unaligned(c.fix + ch),        RI<A>::load_unaligned(c.exponent + ch),
-                 RI<A>::load_unaligned(c.mask + ch),       RI<A>::load_unaligned(c.half + ch),
-                 RI<A>::load_unaligned(c.xlo + ch),        RI<A>::load_unaligned(c.xhi + ch),
-                 RI<A>(c.lo),                              RI<A>(c.hi),
-                 RI<A>(c.zero_point),                      RF<A>::load_unaligned(c.scale + ch),
-                 RF<A>(c.flo),                             RF<A>(c.fhi)};
+    RqLanes<A> l{RI<A>::load_unaligned(c.multiplier + ch),
+                 RI<A>::load_unaligned(c.shift_m1 + ch),
+                 RI<A>::load_unaligned(c.fix + ch),
+                 RI<A>::load_unaligned(c.exponent + ch),
+                 RI<A>::load_unaligned(c.mask + ch),
+                 RI<A>::load_unaligned(c.half + ch),
+                 RI<A>::load_unaligned(c.xlo + ch),
+                 RI<A>::load_unaligned(c.xhi + ch),
+                 RI<A>(c.lo),
+                 RI<A>(c.hi),
+                 RI<A>(c.zero_point),
+                 RF<A>::load_unaligned(c.scale + ch),
+                 RF<A>(c.flo),
+                 RF<A>(c.fhi)};
     return [l](const RI<A>& v) { return requantize_lanes<K, false, A>(v, l); };
   }
   auto broadcast(std::size_t ch) const {
-    RqLanes<A> l{RI<A>(c.multiplier[ch]), RI<A>(c.shift_m1[ch]), RI<A>(c.fix[ch]), RI<A>(c.exponent[ch]),
-                 RI<A>(c.mask[ch]),       RI<A>(c.half[ch]),     RI<A>(c.xlo[ch]), RI<A>(c.xhi[ch]),
-                 RI<A>(c.lo),             RI<A>(c.hi),           RI<A>(c.zero_point), RF<A>(c.scale[ch]),
-                 RF<A>(c.flo),            RF<A>(c.fhi)};
+    RqLanes<A> l{
+        RI<A>(c.multiplier[ch]), RI<A>(c.shift_m1[ch]), RI<A>(c.fix[ch]), RI<A>(c.exponent[ch]), RI<A>(c.mask[ch]),
+        RI<A>(c.half[ch]),       RI<A>(c.xlo[ch]),      RI<A>(c.xhi[ch]), RI<A>(c.lo),           RI<A>(c.hi),
+        RI<A>(c.zero_point),     RF<A>(c.scale[ch]),    RF<A>(c.flo),     RF<A>(c.fhi)};
     return [l](const RI<A>& v) { return requantize_lanes<K, true, A>(v, l); };
   }
 };

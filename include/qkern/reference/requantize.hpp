@@ -77,7 +77,8 @@ inline std::int64_t requantize_fixed_point(std::int32_t acc, double scale, Requa
       const QuantizedMultiplier m = detail::decompose_q31(scale);
       return multiply_by_quantized_multiplier_single(acc, m.multiplier, m.shift);
     }
-    default: return rndnu_multiply(acc, rndnu_multiplier(static_cast<float>(scale)));
+    default:
+      return rndnu_multiply(acc, rndnu_multiplier(static_cast<float>(scale)));
   }
 }
 
