@@ -98,6 +98,14 @@ inline FitRange fit_range(const HistogramView& hist, FitMethod method, const Fit
   detail::check_fit_options(options);
   detail::check_view(hist, "hist");
   detail::require_counts(hist);
+  if (hist.hi == hist.lo) {
+    // Zero-width histogram: constant data c (all zero included). Every method's answer is c; the
+    // search methods would otherwise invent a width (AIMET's eps widening), and choose_params gives
+    // the documented SF-2 / SF-3 results from [c, c].
+    const char* who = "qkern: zero-width histogram (constant data)";
+    if (options.scheme == Scheme::symmetric) return detail::symmetric_range(std::fabs(hist.lo), options, who);
+    return {hist.lo, hist.hi, who};
+  }
   switch (method) {
     case FitMethod::minmax:
       return detail::fit_minmax(hist, options);
