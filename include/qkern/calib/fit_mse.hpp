@@ -111,19 +111,31 @@ inline FitRange fit_mse_affine(const HistogramView& h, const FitOptions& o) {
   std::size_t bs = first, be = last + 1;
   // Range [edge[s], edge[e]], s < e. Ranges reaching past the occupied bins are dominated (same
   // clipping, coarser step), so s in [first, last] and e in (s, last + 1]. 0 is added to the range
-  // by choose_params later, so the step is taken over the range widened to include 0. Narrowest
-  // first, then smallest s: the first strict minimum is the tie-break.
-  for (std::size_t width = 1; width <= last + 1 - first; ++width) {
-    for (std::size_t s = first; s + width <= last + 1; ++s) {
-      const std::size_t e = s + width;
-      const double a = std::fmin(edge[s], 0.0), b = std::fmax(edge[e], 0.0);
-      const double step = (b - a) / levels;
-      const double err = below[s] + above[e] + (C[e] - C[s]) * step * step / 12.0;
-      if (err < best) {
-        best = err;
-        bs = s;
-        be = e;
-      }
+  // by choose_params later, so the step is taken over the range widened to include 0. Ties: the
+  // narrowest range, then the smallest s. Loops hold no division and no fmin/fmax (precomputed).
+  const double k = 1.0 / (12.0 * levels * levels);
+  std::vector<double> a0(B + 1), b0(B + 1);
+  for (std::size_t i = 0; i <= B; ++i) {
+    a0[i] = edge[i] < 0.0 ? edge[i] : 0.0;
+    b0[i] = edge[i] > 0.0 ? edge[i] : 0.0;
+  }
+  std::vector<double> row(B + 1);
+  for (std::size_t e = first + 1; e <= last + 1; ++e) {
+    const double be0 = b0[e], ce = C[e], ae = above[e];
+    for (std::size_t s = first; s < e; ++s) {
+      const double d = be0 - a0[s];
+      row[s] = below[s] + ae + (ce - C[s]) * (d * d) * k;
+    }
+    // Within a row a larger s is narrower: keep the last minimum.
+    std::size_t rs = first;
+    double rbest = row[first];
+    for (std::size_t s = first + 1; s < e; ++s)
+      if (row[s] <= rbest) rbest = row[s], rs = s;
+    const std::size_t width = e - rs, bwidth = be - bs;
+    if (rbest < best || (rbest == best && (width < bwidth || (width == bwidth && rs < bs)))) {
+      best = rbest;
+      bs = rs;
+      be = e;
     }
   }
   return {edge[bs], edge[be], "qkern: expected squared error, uniform density within bins (affine)"};
