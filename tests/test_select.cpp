@@ -15,6 +15,7 @@
 #include "arch_test_util.hpp"
 #include "fit_golden_util.hpp"
 #include "qkern/calib/select.hpp"
+#include "qkern/reference/select.hpp"
 
 namespace {
 
@@ -35,6 +36,92 @@ double sorted_percentile(const std::vector<float>& x, double p) {
   std::sort(v.begin(), v.end());
   const auto lr = detail::numpy_linear_rank(v.size(), p);
   return detail::numpy_lerp(v[lr.previous], v[lr.next], lr.gamma);
+}
+
+template <class A>
+class KeyWindowScanKernel : public ::testing::Test {};
+TYPED_TEST_SUITE(KeyWindowScanKernel, AllArchs, ArchNames);
+
+void expect_same_scan(const float* x, std::size_t n, std::int32_t lo, std::int32_t hi, std::size_t cap,
+                      KeyWindowScan (*kernel)(const float*, std::size_t, std::int32_t, std::int32_t, std::int32_t*,
+                                              std::size_t),
+                      const std::string& where) {
+  std::vector<std::int32_t> got(cap + 8, 77), want(cap + 8, 77);
+  const KeyWindowScan g = kernel(x, n, lo, hi, got.data(), cap);
+  const KeyWindowScan w = reference::key_window_scan(x, n, lo, hi, want.data(), cap);
+  EXPECT_EQ(g.below, w.below) << where;
+  EXPECT_EQ(g.inside, w.inside) << where;
+  EXPECT_EQ(g.neg_nonfinite, w.neg_nonfinite) << where;
+  EXPECT_EQ(g.pos_nonfinite, w.pos_nonfinite) << where;
+  EXPECT_EQ(got, want) << where;  // same keys, same order, nothing written past the capacity
+}
+
+TYPED_TEST(KeyWindowScanKernel, MatchesReferenceAtEveryLengthOffsetAndWindow) {
+  QKERN_SKIP_UNLESS_CPU_RUNS(TypeParam);
+  std::mt19937 rng(31);
+  const auto x = random_floats(rng, 300, 2.0f);
+  const auto key = [](float f) { return signed_order_key(bits_of(f)); };
+  const std::pair<std::int32_t, std::int32_t> windows[] = {
+      {key(-0.5f), key(0.5f)},        {key(1.0f), key(1.5f)},  {kLowestFiniteKey, key(-1.0f)},
+      {key(2.0f), kHighestFiniteKey}, {key(-0.0f), key(0.0f)}, {kLowestFiniteKey, kHighestFiniteKey}};
+  for (const auto& w : windows)
+    for (std::size_t n = 0; n <= 130; ++n)
+      for (std::size_t off = 0; off < 4; ++off)
+        for (std::size_t cap : {std::size_t{0}, std::size_t{3}, n}) {
+          const std::string where = "n=" + std::to_string(n) + " off=" + std::to_string(off) +
+                                    " cap=" + std::to_string(cap) + " lo=" + std::to_string(w.first);
+          expect_same_scan(x.data() + off, n, w.first, w.second, cap,
+                           kernel_for<kernels::f32_key_window_scan, TypeParam>, where);
+        }
+}
+
+TYPED_TEST(KeyWindowScanKernel, SpecialValuesAtEveryLanePosition) {
+  QKERN_SKIP_UNLESS_CPU_RUNS(TypeParam);
+  std::mt19937 rng(32);
+  const std::size_t n = 4 * 16 + 7;
+  const auto base = random_floats(rng, n, 1.0f);
+  for (float s : special_floats())
+    for (std::size_t pos = 0; pos < n; ++pos) {
+      auto x = base;
+      x[pos] = s;
+      x[(pos * 5 + 3) % n] = -s;
+      expect_same_scan(x.data(), n, signed_order_key(bits_of(-0.25f)), signed_order_key(bits_of(1e20f)), n,
+                       kernel_for<kernels::f32_key_window_scan, TypeParam>,
+                       "special " + std::to_string(s) + " at " + std::to_string(pos));
+    }
+}
+
+TEST(Select, SampledWindowPathMatchesRadixPathAndSortedReference) {
+  // n >= 2^20 takes the sampled-window path; adversarial layouts (sorted, reversed, constant
+  // blocks) either succeed or fall back; the result is exact either way.
+  std::mt19937 rng(77);
+  const std::size_t n = (std::size_t{1} << 20) + 333;
+  std::vector<std::vector<float>> inputs;
+  inputs.push_back(random_floats(rng, n, 1.0f));
+  auto sorted = inputs.back();
+  std::sort(sorted.begin(), sorted.end());
+  inputs.push_back(sorted);
+  std::reverse(sorted.begin(), sorted.end());
+  inputs.push_back(sorted);
+  std::vector<float> blocks(n);
+  for (std::size_t i = 0; i < n; ++i) blocks[i] = static_cast<float>((i / 4096) % 7) - 3.0f;
+  inputs.push_back(blocks);
+  auto with_nan = inputs[0];
+  for (std::size_t i = 0; i < n; i += 1001) with_nan[i] = std::nanf("");
+  with_nan[5] = -std::numeric_limits<float>::infinity();
+  inputs.push_back(with_nan);
+  for (std::size_t t = 0; t < inputs.size(); ++t) {
+    const auto& x = inputs[t];
+    for (double p : {0.0, 0.01, 50.0, 99.99, 100.0}) {
+      const double got = percentile_exact(x.data(), x.size(), p).value;
+      EXPECT_EQ(got, sorted_percentile(x, p)) << "input " << t << " p=" << p;
+      ExactPercentile w;
+      if (detail::percentile_by_window(x.data(), x.size(), p, w)) EXPECT_EQ(w.value, got);
+    }
+  }
+  const auto r = percentile_exact(inputs[4].data(), n, 50.0);
+  EXPECT_EQ(r.counts.nan, (n + 1000) / 1001 - 1 + 1 - (5 % 1001 == 0 ? 1 : 0));
+  EXPECT_EQ(r.counts.neg_inf, 1u);
 }
 
 TEST(Select, MatchesNumpyPercentileBitForBit) {

@@ -3,12 +3,16 @@
 // select.hpp: exact percentiles of raw float data in O(n), with numpy's default ('linear')
 // interpolation, NaN and +-Inf skipped and counted.
 //
-// Algorithm (radix select on the order-preserving integer key of each float): one counting pass of
-// the top 11 key bits over the data, one gather pass that copies only the keys of the crossing
-// bin(s), then two more 11/10-bit counting levels on that (usually small) copy. Every level is exact
-// (integer counts, 64-bit), so the result is the exact order statistic for any n, including n beyond
-// 2^24 where float32 histogram counts (torch.histc) stop counting. Extra memory: the keys of the
-// crossing bins (at most n, e.g. for constant data).
+// Algorithm, on the order-preserving integer key of each float (all counts 64-bit, so exact for any
+// n, including n beyond 2^24 where float32 histogram counts such as torch.histc stop counting):
+//  * n >= 2^20: a strided sample of 2^18 values brackets each requested rank by a key window wide
+//    enough (4 sigma of the sample quantile + 32) to hold it; one SIMD pass (kernels/select.hpp)
+//    counts the values below the window and gathers the keys inside it (~1% of the data); the
+//    exact ranks, known once the pass has counted the finite values, are then selected inside the
+//    gathered keys. If a rank fell outside the window (adversarial data), the radix path runs.
+//  * otherwise (and as that fallback): radix select: a counting pass of the top 11 key bits, a
+//    gather pass copying only the keys of the crossing bin(s), then 11- and 10-bit levels on that
+//    copy. Extra memory: the keys of the crossing bins (at most n, e.g. for constant data).
 #pragma once
 
 #include <algorithm>
@@ -22,6 +26,8 @@
 
 #include "qkern/core/error.hpp"
 #include "qkern/core/value_stats.hpp"
+#include "qkern/kernels/kernel_list.hpp"
+#include "qkern/reference/select.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
@@ -220,6 +226,84 @@ inline double numpy_lerp(float a, float b, double gamma) {
   return r;
 }
 
+inline constexpr std::size_t kWindowMinSize = std::size_t{1} << 20;
+inline constexpr std::size_t kWindowSample = std::size_t{1} << 18;
+
+inline float float_from_signed_key(std::int32_t k) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(k ^ ((k >> 31) & 0x7fffffff));
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+inline ValueCounts count_values(const float* x, std::size_t n, std::uint64_t nonfinite) {
+  ValueCounts c;
+  c.finite = n - nonfinite;
+  if (nonfinite == 0) return c;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t b;
+    std::memcpy(&b, x + i, 4);
+    if ((b & 0x7f800000u) != 0x7f800000u) continue;
+    if (b & 0x007fffffu)
+      ++c.nan;
+    else if (b & 0x80000000u)
+      ++c.neg_inf;
+    else
+      ++c.pos_inf;
+  }
+  return c;
+}
+
+// The sampled-window path (see the file comment). False when the exact ranks fell outside the
+// window or the sample saw too few finite values: the caller then runs the radix path.
+inline bool percentile_by_window(const float* x, std::size_t n, double p, ExactPercentile& result) {
+  std::vector<std::int32_t> sample;
+  sample.reserve(kWindowSample);
+  const std::size_t stride = n / kWindowSample;
+  for (std::size_t j = 0; j < kWindowSample; ++j) {
+    std::uint32_t bits;
+    std::memcpy(&bits, x + j * stride + stride / 2, 4);
+    const std::int32_t k = signed_order_key(bits);
+    if (k >= kLowestFiniteKey && k <= kHighestFiniteKey) sample.push_back(k);
+  }
+  const std::size_t ms = sample.size();
+  if (ms < kWindowSample / 2) return false;
+  const double q = p / 100.0;
+  const double pos = q * static_cast<double>(ms - 1);
+  const double delta = 4.0 * std::sqrt(static_cast<double>(ms) * q * (1.0 - q)) + 32.0;
+  const double ilo = std::floor(pos - delta), ihi = std::ceil(pos + delta);
+  std::int32_t lo = kLowestFiniteKey, hi = kHighestFiniteKey;
+  if (ilo > 0) {
+    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(ilo), sample.end());
+    lo = sample[static_cast<std::size_t>(ilo)];
+  }
+  if (ihi < static_cast<double>(ms - 1)) {
+    std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(ihi), sample.end());
+    hi = sample[static_cast<std::size_t>(ihi)];
+  }
+  const double fraction = (std::fmin(ihi, static_cast<double>(ms - 1)) - std::fmax(ilo, 0.0) + 1.0) / ms;
+  const std::size_t capacity = std::min(n, static_cast<std::size_t>(fraction * 2.0 * static_cast<double>(n)) + 4096);
+  std::vector<std::int32_t> keys(capacity);
+  const KeyWindowScan s = dispatch::select<kernels::f32_key_window_scan>()(x, n, lo, hi, keys.data(), capacity);
+  const std::uint64_t nonfinite = s.neg_nonfinite + s.pos_nonfinite;
+  const std::uint64_t m = n - nonfinite;
+  if (m == 0) return false;  // the radix path reports the DataError
+  const LinearRank lr = numpy_linear_rank(m, p);
+  const std::uint64_t below = s.below - s.neg_nonfinite;
+  if (s.inside > capacity || lr.previous < below || lr.next >= below + s.inside) return false;
+  keys.resize(static_cast<std::size_t>(s.inside));
+  const auto at = [&](std::uint64_t rank) {
+    auto it = keys.begin() + static_cast<std::ptrdiff_t>(rank - below);
+    std::nth_element(keys.begin(), it, keys.end());
+    return float_from_signed_key(*it);
+  };
+  const float a = at(lr.previous);
+  const float b = lr.next == lr.previous ? a : at(lr.next);
+  result.value = numpy_lerp(a, b, lr.gamma);
+  result.counts = count_values(x, n, nonfinite);
+  return true;
+}
+
 inline void check_percentile(double p, const char* name) {
   if (!(p >= 0.0 && p <= 100.0)) throw_invalid(name, "must be in [0, 100], got " + std::to_string(p));
 }
@@ -241,6 +325,15 @@ inline std::vector<ExactPercentile> percentiles_exact(const float* x, std::size_
   if (n != 0 && x == nullptr) detail::throw_invalid("x", "is null");
   if (n == 0) throw DataError("no data: cannot compute a percentile of an empty array");
   simd::FloatEnvironmentGuard env;
+  if (n >= detail::kWindowMinSize) {
+    std::vector<ExactPercentile> out;
+    for (double p : percentiles) {
+      ExactPercentile e;
+      if (!detail::percentile_by_window(x, n, p, e)) break;
+      out.push_back(e);
+    }
+    if (out.size() == percentiles.size()) return out;
+  }
   std::vector<std::uint64_t> top(detail::kSelectTopBins);
   const ValueCounts counts = detail::select_count_top(x, n, top.data());
   if (counts.finite == 0)

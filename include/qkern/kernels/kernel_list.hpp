@@ -6,13 +6,15 @@
 
 #include "qkern/kernels/minmax.hpp"
 #include "qkern/kernels/quantize.hpp"
+#include "qkern/kernels/select.hpp"
 #include "qkern/simd/dispatch.hpp"
 
 // X(kernel) for every kernel type in qkern::kernels: the union of the per-family lists, each defined
 // next to its kernels (QKERN_QUANTIZE_KERNELS in kernels/quantize.hpp, ...).
 #define QKERN_KERNELS(X) \
   QKERN_QUANTIZE_KERNELS(X) \
-  QKERN_MINMAX_KERNELS(X)
+  QKERN_MINMAX_KERNELS(X) \
+  QKERN_SELECT_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
 #define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \
