@@ -116,7 +116,9 @@ TEST(Select, SampledWindowPathMatchesRadixPathAndSortedReference) {
       const double got = percentile_exact(x.data(), x.size(), p).value;
       EXPECT_EQ(got, sorted_percentile(x, p)) << "input " << t << " p=" << p;
       ExactPercentile w;
-      if (detail::percentile_by_window(x.data(), x.size(), p, w)) EXPECT_EQ(w.value, got);
+      if (detail::percentile_by_window(x.data(), x.size(), p, w)) {
+        EXPECT_EQ(w.value, got);
+      }
     }
   }
   const auto r = percentile_exact(inputs[4].data(), n, 50.0);
