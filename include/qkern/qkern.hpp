@@ -4,6 +4,10 @@
 #pragma once
 
 #include "qkern/version.hpp"
+#include "qkern/calib/fit.hpp"
+#include "qkern/calib/percentile.hpp"
+#include "qkern/calib/select.hpp"
+#include "qkern/calib/weight_search.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/dtype.hpp"
 #include "qkern/core/error.hpp"
@@ -15,3 +19,4 @@
 #include "qkern/quantize.hpp"
 #include "qkern/reference/minmax.hpp"
 #include "qkern/reference/quantize.hpp"
+#include "qkern/reference/select.hpp"
