@@ -112,30 +112,32 @@ inline FitRange fit_mse_affine(const HistogramView& h, const FitOptions& o) {
   // Range [edge[s], edge[e]], s < e. Ranges reaching past the occupied bins are dominated (same
   // clipping, coarser step), so s in [first, last] and e in (s, last + 1]. 0 is added to the range
   // by choose_params later, so the step is taken over the range widened to include 0. Ties: the
-  // narrowest range, then the smallest s. Loops hold no division and no fmin/fmax (precomputed).
+  // narrowest range, then the smallest s.
+  // Pruning (exact): below[s] grows with s and above[e] grows as e falls (made monotone below, so
+  // rounding cannot break it), and err(s, e) >= below[s] + above[e]; so with e falling from the
+  // top, a row stops at the first s whose bound exceeds the best error, and the search stops at
+  // the first e whose above[e] does. Candidates that tie are never pruned (strict comparisons).
+  for (std::size_t i = 1; i <= B; ++i) below[i] = std::max(below[i], below[i - 1]);
+  for (std::size_t i = B; i-- > 0;) above[i] = std::max(above[i], above[i + 1]);
   const double k = 1.0 / (12.0 * levels * levels);
   std::vector<double> a0(B + 1), b0(B + 1);
   for (std::size_t i = 0; i <= B; ++i) {
     a0[i] = edge[i] < 0.0 ? edge[i] : 0.0;
     b0[i] = edge[i] > 0.0 ? edge[i] : 0.0;
   }
-  std::vector<double> row(B + 1);
-  for (std::size_t e = first + 1; e <= last + 1; ++e) {
+  for (std::size_t e = last + 1; e > first; --e) {
     const double be0 = b0[e], ce = C[e], ae = above[e];
+    if (ae > best) break;
     for (std::size_t s = first; s < e; ++s) {
+      if (below[s] + ae > best) break;
       const double d = be0 - a0[s];
-      row[s] = below[s] + ae + (ce - C[s]) * (d * d) * k;
-    }
-    // Within a row a larger s is narrower: keep the last minimum.
-    std::size_t rs = first;
-    double rbest = row[first];
-    for (std::size_t s = first + 1; s < e; ++s)
-      if (row[s] <= rbest) rbest = row[s], rs = s;
-    const std::size_t width = e - rs, bwidth = be - bs;
-    if (rbest < best || (rbest == best && (width < bwidth || (width == bwidth && rs < bs)))) {
-      best = rbest;
-      bs = rs;
-      be = e;
+      const double err = below[s] + ae + (ce - C[s]) * (d * d) * k;
+      const std::size_t width = e - s, bwidth = be - bs;
+      if (err < best || (err == best && (width < bwidth || (width == bwidth && s < bs)))) {
+        best = err;
+        bs = s;
+        be = e;
+      }
     }
   }
   return {edge[bs], edge[be], "qkern: expected squared error, uniform density within bins (affine)"};

@@ -292,13 +292,11 @@ inline bool percentile_by_window(const float* x, std::size_t n, double p, ExactP
   const std::uint64_t below = s.below - s.neg_nonfinite;
   if (s.inside > capacity || lr.previous < below || lr.next >= below + s.inside) return false;
   keys.resize(static_cast<std::size_t>(s.inside));
-  const auto at = [&](std::uint64_t rank) {
-    auto it = keys.begin() + static_cast<std::ptrdiff_t>(rank - below);
-    std::nth_element(keys.begin(), it, keys.end());
-    return float_from_signed_key(*it);
-  };
-  const float a = at(lr.previous);
-  const float b = lr.next == lr.previous ? a : at(lr.next);
+  // v[previous] by nth_element; v[next] (= previous + 1) is the smallest key after it.
+  const auto it = keys.begin() + static_cast<std::ptrdiff_t>(lr.previous - below);
+  std::nth_element(keys.begin(), it, keys.end());
+  const float a = float_from_signed_key(*it);
+  const float b = lr.next == lr.previous ? a : float_from_signed_key(*std::min_element(it + 1, keys.end()));
   result.value = numpy_lerp(a, b, lr.gamma);
   result.counts = count_values(x, n, nonfinite);
   return true;

@@ -31,6 +31,18 @@ inline void scan_lane(std::int32_t k, std::int32_t lo, std::int32_t hi, std::int
   }
 }
 
+// Lane of the rare path: everything but `below` (counted by the vector loop).
+template <class A>
+inline void rare_lane(std::int32_t k, std::int32_t lo, std::int32_t hi, std::int32_t* out, std::size_t capacity,
+                      KeyWindowScan& s) {
+  if (k < kLowestFiniteKey) ++s.neg_nonfinite;
+  if (k > kHighestFiniteKey) ++s.pos_nonfinite;
+  if (k >= lo && k <= hi) {
+    if (s.inside < capacity) out[s.inside] = k;
+    ++s.inside;
+  }
+}
+
 template <class A>
 inline KeyWindowScan key_window_scan_run(const float* x, std::size_t n, std::int32_t lo, std::int32_t hi,
                                          std::int32_t* out, std::size_t capacity) {
@@ -44,11 +56,27 @@ inline KeyWindowScan key_window_scan_run(const float* x, std::size_t n, std::int
   while (i + N <= n) {
     const std::size_t end = std::min(n, i + kChunk);
     BI cb(0), cn(0), cp(0);
+    // Two vectors per step; lanes inside the window or non-finite are rare, so one test sends a
+    // pair of vectors to the lane-by-lane path, which counts them (below is counted here always).
+    for (; i + 2 * N <= end; i += 2 * N) {
+      const BI b0 = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i));
+      const BI b1 = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i + N));
+      const BI k0 = b0 ^ ((b0 >> 31) & m7), k1 = b1 ^ ((b1 >> 31) & m7);
+      cb += xsimd::select(k0 < vlo, one, zero);
+      cb += xsimd::select(k1 < vlo, one, zero);
+      const auto r0 = ((k0 >= vlo) && (k0 <= vhi)) || (k0 < vneg) || (k0 > vpos);
+      const auto r1 = ((k1 >= vlo) && (k1 <= vhi)) || (k1 < vneg) || (k1 > vpos);
+      if (xsimd::any(r0 || r1)) {
+        alignas(64) std::int32_t lanes[2 * N];
+        k0.store_aligned(lanes);
+        k1.store_aligned(lanes + N);
+        for (std::size_t j = 0; j < 2 * N; ++j) rare_lane<A>(lanes[j], lo, hi, out, capacity, s);
+      }
+    }
     for (; i + N <= end; i += N) {
       const BI b = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i));
       const BI k = b ^ ((b >> 31) & m7);
-      const auto below = k < vlo;
-      cb += xsimd::select(below, one, zero);
+      cb += xsimd::select(k < vlo, one, zero);
       cn += xsimd::select(k < vneg, one, zero);
       cp += xsimd::select(k > vpos, one, zero);
       if (xsimd::any((k >= vlo) && (k <= vhi))) {
