@@ -10,6 +10,7 @@
 #include "qkern/kernels/minmax.hpp"
 #include "qkern/kernels/quantize.hpp"
 #include "qkern/kernels/requantize.hpp"
+#include "qkern/kernels/select.hpp"
 #include "qkern/simd/dispatch.hpp"
 
 // X(kernel) for every kernel type in qkern::kernels: the union of the per-family lists, each defined
@@ -17,8 +18,9 @@
 #define QKERN_KERNELS(X) \
   QKERN_QUANTIZE_KERNELS(X) \
   QKERN_MINMAX_KERNELS(X) \
-  QKERN_METRICS_KERNELS(X) \
   QKERN_HISTOGRAM_KERNELS(X) \
+  QKERN_SELECT_KERNELS(X) \
+  QKERN_METRICS_KERNELS(X) \
   QKERN_REQUANTIZE_KERNELS(X) \
   QKERN_GEMM_KERNELS(X)
 
