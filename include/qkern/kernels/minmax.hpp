@@ -16,6 +16,7 @@
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/reference/quantize.hpp"
+#include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
 
 namespace qkern {
@@ -64,7 +65,7 @@ inline bool any_nonfinite4(const simd::batch<float, A>& a, const simd::batch<flo
 // vectors per iteration with independent accumulators; a block holding a non-finite value takes
 // the lane-by-lane path.
 template <class A>
-inline MinMax minmax_run(const float* x, std::size_t n) {
+QKERN_FLATTEN inline MinMax minmax_run(const float* x, std::size_t n) {
   using B = simd::batch<float, A>;
   constexpr std::size_t N = B::size;
   const float inf = std::numeric_limits<float>::infinity();
@@ -100,7 +101,7 @@ inline MinMax minmax_run(const float* x, std::size_t n) {
 }
 
 template <class A>
-inline AbsMax absmax_run(const float* x, std::size_t n) {
+QKERN_FLATTEN inline AbsMax absmax_run(const float* x, std::size_t n) {
   using B = simd::batch<float, A>;
   constexpr std::size_t N = B::size;
   B m0(0.0f), m1(0.0f);
@@ -168,8 +169,8 @@ inline void account_channel_value(float v, float& mn, float& mx, ValueCounts& co
 // registers, then merged into the caller's arrays (vec_update(min, max, c)). inner > 1: each (outer, channel) run is
 // reduced with the per-tensor loop.
 template <class A, class VecUpdate, class RunUpdate>
-inline void channels_run(const float* x, const ChannelLayout& l, float* mn, float* mx, ValueCounts* counts,
-                         VecUpdate vec_update, RunUpdate run_update) {
+QKERN_FLATTEN inline void channels_run(const float* x, const ChannelLayout& l, float* mn, float* mx,
+                                       ValueCounts* counts, VecUpdate vec_update, RunUpdate run_update) {
   using B = simd::batch<float, A>;
   constexpr std::size_t N = B::size;
   for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
@@ -250,7 +251,7 @@ struct f32_minmax_channels {
 struct f32_absmax_channels {
   using signature = void(const float*, const ChannelLayout&, float*, ValueCounts*);
   template <class A>
-  void operator()(A, const float* x, const ChannelLayout& l, float* absmax, ValueCounts* counts) const {
+  QKERN_FLATTEN void operator()(A, const float* x, const ChannelLayout& l, float* absmax, ValueCounts* counts) const {
     using B = simd::batch<float, A>;
     for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
     constexpr std::size_t N = B::size;

@@ -25,6 +25,7 @@
 
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"
+#include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
 #include "qkern/simd/store.hpp"
 
@@ -112,7 +113,7 @@ inline void store_block(float* dst, const BF<A>& a, const BF<A>& b, const BF<A>&
 // y[i] = op(x[i]) for the up to N - 1 elements of a tail, through a padded copy of one vector (so
 // nothing outside x[0, n) is read or y[0, n) written).
 template <class A, class In, class Out, class Load, class Op>
-inline void map_partial(const In* x, Out* y, std::size_t n, Load load, Op op) {
+QKERN_FLATTEN inline void map_partial(const In* x, Out* y, std::size_t n, Load load, Op op) {
   constexpr std::size_t N = BF<A>::size;
   alignas(64) In xb[N] = {};
   alignas(64) Out yb[N];
@@ -121,51 +122,86 @@ inline void map_partial(const In* x, Out* y, std::size_t n, Load load, Op op) {
   std::memcpy(y, yb, n * sizeof(Out));
 }
 
-// y[i] = op_at(i)(x[i]) for i in [0, n): blocks of 4 vectors packed into full-width stores
-// (streaming ones with Stream, then y must be kStreamAlign aligned), single vectors, then a padded
-// tail. op_at(i) gives the lane op for the vector starting at element i (i is always a multiple of
-// N from the start of the call).
-template <class A, bool Stream, class In, class Out, class Load, class OpAt>
-inline void map_blocks(const In* x, Out* y, std::size_t n, Load load, OpAt op_at) {
+// Lane ops for map_blocks: at(pos, k) is the op for the vector starting k elements past cursor
+// pos, advance(pos, k) the cursor k elements later. Copied into the loop (with the cursor) so that
+// stores through an int8 pointer, which may alias anything, do not force them back to memory.
+template <class Op>
+struct FixedOps {
+  Op op;
+  const Op& at(std::size_t, std::size_t) const { return op; }
+  std::size_t advance(std::size_t pos, std::size_t) const { return pos; }
+};
+
+// Channels-last: the cursor is a channel; the op for channel (pos + k) comes from constant arrays
+// extended past the channel count by 4N wrapped-around entries (so k < 4N needs no wrap).
+template <class MakeOp>
+struct CyclicOps {
+  MakeOp make;
+  std::size_t channels;
+  auto at(std::size_t pos, std::size_t k) const { return make(pos + k); }
+  std::size_t advance(std::size_t pos, std::size_t k) const {
+    pos += k;
+    if (pos >= channels) {
+      pos -= channels;
+      if (pos >= channels) pos %= channels;
+    }
+    return pos;
+  }
+};
+
+// y[i] = op(x[i]) for i in [0, n), cursor advanced by n: blocks of 4 vectors packed into
+// full-width stores (streaming ones with Stream, then y must be kStreamAlign aligned), single
+// vectors, then a padded tail.
+template <class A, bool Stream, class In, class Out, class Load, class Ops>
+QKERN_FLATTEN inline void map_blocks(const In* x, Out* y, std::size_t n, Load load, const Ops& ops_in,
+                                     std::size_t& pos_io) {
   constexpr std::size_t N = BF<A>::size;
+  const Ops ops = ops_in;
+  std::size_t pos = pos_io;
   std::size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
-    const auto r0 = op_at(i)(load(x + i)), r1 = op_at(i + N)(load(x + i + N));
-    const auto r2 = op_at(i + 2 * N)(load(x + i + 2 * N)), r3 = op_at(i + 3 * N)(load(x + i + 3 * N));
+    const auto r0 = ops.at(pos, 0)(load(x + i)), r1 = ops.at(pos, N)(load(x + i + N));
+    const auto r2 = ops.at(pos, 2 * N)(load(x + i + 2 * N)), r3 = ops.at(pos, 3 * N)(load(x + i + 3 * N));
     store_block<A, Stream>(y + i, r0, r1, r2, r3);
+    pos = ops.advance(pos, 4 * N);
   }
-  for (; i + N <= n; i += N) store_lanes<A>(y + i, op_at(i)(load(x + i)));
-  if (i < n) map_partial<A>(x + i, y + i, n - i, load, op_at(i));
+  for (; i + N <= n; i += N) {
+    store_lanes<A>(y + i, ops.at(pos, 0)(load(x + i)));
+    pos = ops.advance(pos, N);
+  }
+  if (i < n) {
+    map_partial<A>(x + i, y + i, n - i, load, ops.at(pos, 0));
+    pos = ops.advance(pos, n - i);
+  }
+  pos_io = pos;
 }
 
 // As map_blocks, choosing the stores: with `stream` (the caller's size decision) the elements up
 // to the first kStreamAlign-aligned output go through ordinary stores, the aligned middle through
 // streaming block stores, the rest through ordinary stores again.
-template <class A, class In, class Out, class Load, class OpAt>
-inline void map_positions(const In* x, Out* y, std::size_t n, Load load, OpAt op_at, bool stream) {
+template <class A, class In, class Out, class Load, class Ops>
+inline void map_positions(const In* x, Out* y, std::size_t n, Load load, const Ops& ops, bool stream) {
   constexpr std::size_t N = BF<A>::size;
   const auto addr = reinterpret_cast<std::uintptr_t>(y);
+  std::size_t pos = 0;
   if (simd::can_stream_v<A> && stream && addr % sizeof(Out) == 0) {
     const std::size_t head = (simd::kStreamAlign - addr % simd::kStreamAlign) % simd::kStreamAlign / sizeof(Out);
     if (head + 4 * N <= n) {
       const std::size_t body = (n - head) / (4 * N) * (4 * N);
-      map_blocks<A, false>(x, y, head, load, op_at);
-      const auto shifted = [&](std::size_t i) { return op_at(head + i); };
-      map_blocks<A, true>(x + head, y + head, body, load, shifted);
+      map_blocks<A, false>(x, y, head, load, ops, pos);
+      map_blocks<A, true>(x + head, y + head, body, load, ops, pos);
       simd::stream_fence<A>();
-      const auto rest = [&](std::size_t i) { return op_at(head + body + i); };
-      map_blocks<A, false>(x + head + body, y + head + body, n - head - body, load, rest);
+      map_blocks<A, false>(x + head + body, y + head + body, n - head - body, load, ops, pos);
       return;
     }
   }
-  map_blocks<A, false>(x, y, n, load, op_at);
+  map_blocks<A, false>(x, y, n, load, ops, pos);
 }
 
 // y[i] = op(x[i]) for i in [0, n), streaming stores when `stream`.
 template <class A, class In, class Out, class Load, class Op>
 inline void map_lanes(const In* x, Out* y, std::size_t n, Load load, Op op, bool stream) {
-  map_positions<A>(
-      x, y, n, load, [&](std::size_t) -> const Op& { return op; }, stream);
+  map_positions<A>(x, y, n, load, FixedOps<Op>{op}, stream);
 }
 
 template <class A>
@@ -227,16 +263,7 @@ inline void map_channels(const In* x, Out* y, const ChannelLayout& l, Load load,
       z[k] = c.zero_point[ch];
     }
     const ChannelQuantizeConstants wrapped{f[0], f[1], f[2], f[3], z, c.arithmetic};
-    const MakeOp op{wrapped};
-    // Channel of element i; map_positions asks for increasing i, so it is tracked incrementally.
-    std::size_t last = 0, ch = 0;
-    const auto op_at = [&](std::size_t i) {
-      ch += i - last;
-      last = i;
-      while (ch >= channels) ch -= channels;
-      return op(ch);
-    };
-    map_positions<A>(x, y, l.size(), load, op_at, stream);
+    map_positions<A>(x, y, l.size(), load, CyclicOps<MakeOp>{MakeOp{wrapped}, channels}, stream);
     return;
   }
   for (std::size_t o = 0; o < l.outer; ++o)
@@ -309,7 +336,7 @@ namespace detail {
 // channel constants starting at c; broadcast(c) the op for one channel.
 template <class A, ScaleOp S, Rounding R>
 struct ChannelQuantizeOp {
-  const ChannelQuantizeConstants& c;
+  ChannelQuantizeConstants c;  // by value: see FixedOps
   auto operator()(std::size_t ch) const {
     const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), lo = BF<A>::load_unaligned(c.lo + ch),
                 hi = BF<A>::load_unaligned(c.hi + ch);
@@ -325,7 +352,7 @@ struct ChannelQuantizeOp {
 
 template <class A, ScaleOp S, Rounding R>
 struct ChannelFakeQuantizeOp {
-  const ChannelQuantizeConstants& c;
+  ChannelQuantizeConstants c;  // by value: see FixedOps
   static BF<A> apply(const BF<A>& v, const BF<A>& s, const BF<A>& lo, const BF<A>& hi, const BF<A>& scale) {
     const BF<A> out = xsimd::to_float(round_lanes<S, R>(v, s, lo, hi)) * scale;
     return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
@@ -343,7 +370,7 @@ struct ChannelFakeQuantizeOp {
 
 template <class A>
 struct ChannelDequantizeOp {
-  const ChannelQuantizeConstants& c;
+  ChannelQuantizeConstants c;  // by value: see FixedOps
   auto operator()(std::size_t ch) const {
     const BF<A> scale = BF<A>::load_unaligned(c.scale + ch);
     const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch);

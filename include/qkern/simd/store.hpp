@@ -24,8 +24,9 @@ namespace qkern {
 namespace simd {
 
 /// True when streaming stores are implemented for A (every x86 arch; elsewhere Stream is ignored).
+/// (xsimd 8.1 does not derive avx from sse4_2 nor avx512f from avx2, so each family is named.)
 template <class A>
-constexpr bool can_stream_v = derives_v<A, xsimd::sse2>;
+constexpr bool can_stream_v = derives_v<A, xsimd::sse2> || derives_v<A, xsimd::avx> || derives_v<A, xsimd::avx512f>;
 
 /// Alignment (bytes) a streaming block store needs at its destination, for every arch.
 inline constexpr std::size_t kStreamAlign = 64;
