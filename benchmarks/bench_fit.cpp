@@ -96,4 +96,4 @@ BENCHMARK(BM_percentile_exact)->ArgName("N")->Arg(1 << 20)->Arg(64 << 20)->Unit(
 
 }  // namespace
 
-BENCHMARK_MAIN();
+

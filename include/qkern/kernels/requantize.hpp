@@ -291,6 +291,29 @@ inline void with_kind(RequantizeKind k, F&& f) {
     f(P{});
 }
 
+// Per-channel driver for requantization. inner == 1 (channels last): vectors run along the
+// channels of each row with vectors of channel constants (arrays padded to kMaxLanes), the row tail
+// through a padded copy. inner > 1: each (outer, channel) run is a per-tensor map.
+template <class A, class In, class Out, class Load, class MakeOp>
+inline void map_channel_rows(const In* x, Out* y, const ChannelLayout& l, Load load, const MakeOp& make_op) {
+  constexpr std::size_t N = RF<A>::size;
+  if (l.inner == 1) {
+    for (std::size_t o = 0; o < l.outer; ++o) {
+      const In* xr = x + o * l.channels;
+      Out* yr = y + o * l.channels;
+      std::size_t c = 0;
+      for (; c + N <= l.channels; c += N) store_lanes<A>(yr + c, make_op(c)(load(xr + c)));
+      if (c < l.channels) map_partial<A>(xr + c, yr + c, l.channels - c, load, make_op(c));
+    }
+    return;
+  }
+  for (std::size_t o = 0; o < l.outer; ++o)
+    for (std::size_t ch = 0; ch < l.channels; ++ch) {
+      const std::size_t base = (o * l.channels + ch) * l.inner;
+      map_lanes<A>(x + base, y + base, l.inner, load, make_op.broadcast(ch), /*stream=*/false);
+    }
+}
+
 template <class A, RequantizeKind K>
 struct ChannelRequantizeOp {
   const ChannelRequantizeConstants& c;
@@ -331,8 +354,10 @@ struct requantize {
     using namespace detail;
     const RqLanes<A> l = broadcast_lanes<A>(c);
     with_kind(c.kind, [&](auto kind) {
-      map_lanes<A>(acc, out, n, load_i32<A>,
-                   [&](const RI<A>& v) { return requantize_lanes<decltype(kind)::value, true, A>(v, l); });
+      map_lanes<A>(
+          acc, out, n, load_i32<A>,
+          [&](const RI<A>& v) { return requantize_lanes<decltype(kind)::value, true, A>(v, l); },
+          simd::streaming_pays<A>(n * (sizeof(std::int32_t) + sizeof(Q))));
     });
   }
 };
@@ -346,7 +371,7 @@ struct requantize_channels {
                   const ChannelRequantizeConstants& c) const {
     using namespace detail;
     with_kind(c.kind, [&](auto kind) {
-      map_channels<A>(acc, out, l, load_i32<A>, ChannelRequantizeOp<A, decltype(kind)::value>{c});
+      map_channel_rows<A>(acc, out, l, load_i32<A>, ChannelRequantizeOp<A, decltype(kind)::value>{c});
     });
   }
 };
