@@ -320,11 +320,8 @@ class GridHistogramSet {
   std::vector<std::uint64_t> slots_;
 };
 
-// Elements per chunk: the count pass re-reads a chunk only after growth (from L2/L3), and each chunk
-// costs one flush of the kernel's sub-histograms per channel, so per-channel chunks are larger (a
-// channel's share of a chunk should be well above the slot count).
-inline constexpr std::size_t kStreamingChunk = std::size_t{1} << 18;
-inline constexpr std::size_t kChannelStreamingChunk = std::size_t{1} << 21;
+// Elements per chunk: the count pass re-reads a chunk only after growth, from L2.
+inline constexpr std::size_t kStreamingChunk = std::size_t{1} << 16;
 
 }  // namespace detail
 
@@ -402,7 +399,7 @@ class ChannelStreamingHistogram {
     if (layout.size() == 0) return;
     simd::FloatEnvironmentGuard env;
     const std::size_t row = layout.channels * layout.inner;
-    const std::size_t rows = std::max<std::size_t>(1, detail::kChannelStreamingChunk / row);
+    const std::size_t rows = std::max<std::size_t>(1, detail::kStreamingChunk * 4 / row);
     for (std::size_t o = 0; o < layout.outer; o += rows) {
       const std::size_t m = std::min(rows, layout.outer - o);
       set_.update_chunk(x + o * row, ChannelLayout{m, layout.channels, layout.inner});
