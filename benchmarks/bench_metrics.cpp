@@ -5,6 +5,8 @@
 // Counters: bytes/s of input read and items/s (elements, i.e. pairs for the metrics).
 #include <benchmark/benchmark.h>
 
+#include "bench_util.hpp"
+
 #include <random>
 #include <vector>
 
@@ -27,6 +29,11 @@ void set_rates(benchmark::State& state, std::size_t bytes_per_iter, std::size_t 
   state.counters["bytes/s"] = benchmark::Counter(it * static_cast<double>(bytes_per_iter), benchmark::Counter::kIsRate,
                                                  benchmark::Counter::OneK::kIs1024);
   state.counters["items/s"] = benchmark::Counter(it * static_cast<double>(items_per_iter), benchmark::Counter::kIsRate);
+  // Two f32 streams read, nothing written: the read-only roofline over the same number of bytes.
+  const std::size_t floats_read = bytes_per_iter / sizeof(float);
+  state.counters["roofline"] = benchmark::Counter(
+      it * static_cast<double>(bytes_per_iter) / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4, floats_read),
+      benchmark::Counter::kIsRate);
 }
 
 void BM_metric_sums(benchmark::State& state) {

@@ -6,6 +6,8 @@
 // SQNR and max error per scheme.
 #include <qkern/qkern.hpp>
 
+#include "demo_emulation.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -109,5 +111,26 @@ int main() {
   }
   std::printf("\nPer-channel parameters give the wide channel 5 its own scale; the narrow channels keep\n"
               "their resolution, so SQNR rises. NaNs quantize to the zero point and are excluded here.\n");
+
+  // Calibration: one histogram pass, every fitting method from it, side by side.
+  std::printf("\n== Calibration: one histogram of |x|, every fitting method (per-tensor int8 symmetric) ==\n");
+  HistogramObserver observer(2048, HistogramValues::absolute_values);
+  observer.update(t.data.data(), t.data.size());
+  std::vector<analysis::FitCandidate> candidates;
+  for (FitMethod m : {FitMethod::minmax, FitMethod::percentile, FitMethod::mse, FitMethod::entropy, FitMethod::sqnr})
+    candidates.push_back({fit_method_name(m), observer.qparams(m, DType::int8)});
+  analysis::LayerNoiseTable noise;
+  noise.add("activations", t.data.data(), t.data.size(), candidates);
+  std::printf("%s", noise.table().c_str());
+  std::vector<float> magnitude(t.data.size());
+  for (std::size_t i = 0; i < magnitude.size(); ++i) magnitude[i] = std::fabs(t.data[i]);
+  const ExactPercentile exact = percentile_exact(magnitude.data(), magnitude.size(), 99.9);
+  const PercentileEstimate estimate = percentile(observer.view(), 99.9);
+  std::printf("99.9th percentile of |x|: exact %.4f (NaN skipped: %llu); from the histogram %.4f, guaranteed bracket "
+              "[%.4f, %.4f]\n",
+              exact.value, static_cast<unsigned long long>(exact.counts.nan), estimate.value, estimate.lower,
+              estimate.upper);
+
+  demo::run_emulation_section();
   return 0;
 }

@@ -203,3 +203,35 @@ TEST(Observers, SerializationRoundTripsAndRejectsCorruptInput) {  // HS-10
 }
 
 }  // namespace
+
+namespace {
+
+// The histogram observers fit with every method from the one collected histogram, and each result
+// equals fitting the observer's view() directly.
+TEST(ObserverFitMethods, EveryMethodFromOneCollectedHistogram) {
+  std::mt19937 rng(404);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(50000);
+  for (auto& v : x) v = nd(rng);
+  x[7] = 30.0f;  // an outlier the clipping methods should cut
+  qkern::HistogramObserver abs_obs(2048, qkern::HistogramValues::absolute_values);
+  abs_obs.update(x.data(), x.size());
+  const float minmax_scale = abs_obs.qparams(qkern::DType::int8, {qkern::Scheme::symmetric}).scale;
+  for (qkern::FitMethod m : {qkern::FitMethod::minmax, qkern::FitMethod::percentile, qkern::FitMethod::mse,
+                             qkern::FitMethod::entropy, qkern::FitMethod::sqnr}) {
+    const qkern::QuantParams p = abs_obs.qparams(m, qkern::DType::int8);
+    const qkern::QuantParams direct = qkern::fit_params(abs_obs.view(), m, qkern::DType::int8);
+    EXPECT_EQ(p.scale, direct.scale) << qkern::fit_method_name(m);
+    EXPECT_NO_THROW(qkern::validate(p));
+    if (m != qkern::FitMethod::minmax) EXPECT_LT(p.scale, minmax_scale) << qkern::fit_method_name(m) << " clips the outlier";
+  }
+  qkern::PerChannelHistogramObserver pc(4, 512);
+  pc.update(x.data(), qkern::ChannelLayout{1, 4, x.size() / 4});
+  const qkern::ChannelQuantParams cp = pc.qparams(qkern::FitMethod::percentile, qkern::DType::int8);
+  EXPECT_EQ(cp.scale.size(), 4u);
+  EXPECT_NO_THROW(qkern::validate(cp, qkern::ChannelLayout{1, 4, 1}));
+  qkern::HistogramObserver empty;
+  EXPECT_THROW(empty.qparams(qkern::FitMethod::mse, qkern::DType::int8), qkern::DataError);  // SF-1
+}
+
+}  // namespace

@@ -10,9 +10,10 @@
 // it, so one NaN never destroys a calibration and never disappears silently (SF-4, SF-6).
 //
 // qparams(dtype, options, convention) fits with the min-max method (core/choose_params.hpp) from
-// the observer's own range; histogram observers expose view() (HistogramView) for the percentile,
-// MSE and entropy fitters. No data observed, or only non-finite values, gives a DataError at fit
-// time (SF-1, SF-5).
+// the observer's own range; histogram observers also take qparams(method, dtype, fit options,
+// convention) with any calib/fit.hpp method (percentile, MSE, entropy, PyTorch's L2 search, SQNR)
+// from the one collected histogram, and expose view() (HistogramView). No data observed, or only
+// non-finite values, gives a DataError at fit time (SF-1, SF-5).
 #pragma once
 
 #include <cstddef>
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/serialization.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
@@ -317,6 +319,12 @@ class HistogramObserver {
     return choose_params(hist_.values() == HistogramValues::absolute_values ? detail::symmetric_of_absolute(r) : r,
                          dtype, options, convention);
   }
+  /// Parameters from the collected histogram with any fitting method (calib/fit.hpp), e.g.
+  /// qparams(FitMethod::entropy, DType::int8) on an |x| observer. Errors as fit_params.
+  QuantParams qparams(FitMethod method, DType dtype, const FitOptions& options = {},
+                      Convention convention = Convention::qkern) const {
+    return fit_params(view(), method, dtype, options, convention);
+  }
   std::vector<std::uint8_t> serialize() const { return hist_.serialize(); }
   static HistogramObserver deserialize(const std::vector<std::uint8_t>& blob) {
     HistogramObserver o;
@@ -347,6 +355,13 @@ class PerChannelHistogramObserver {
       if (hist_.values() == HistogramValues::absolute_values) r[c] = detail::symmetric_of_absolute(r[c]);
     }
     return choose_params(r, dtype, options, convention);
+  }
+  /// Per-channel parameters with any fitting method, each channel from its own histogram.
+  ChannelQuantParams qparams(FitMethod method, DType dtype, const FitOptions& options = {},
+                             Convention convention = Convention::qkern) const {
+    std::vector<HistogramView> views;
+    for (std::size_t c = 0; c < channels(); ++c) views.push_back(view(c));
+    return fit_params(views, method, dtype, options, convention);
   }
   std::vector<std::uint8_t> serialize() const { return hist_.serialize(); }
   static PerChannelHistogramObserver deserialize(const std::vector<std::uint8_t>& blob) {

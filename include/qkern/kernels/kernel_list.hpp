@@ -4,10 +4,13 @@
 // every entry per arch, the tests and benchmarks iterate it; adding a kernel is one line here.
 #pragma once
 
+#include "qkern/kernels/gemm.hpp"
 #include "qkern/kernels/histogram.hpp"
 #include "qkern/kernels/metrics.hpp"
 #include "qkern/kernels/minmax.hpp"
 #include "qkern/kernels/quantize.hpp"
+#include "qkern/kernels/requantize.hpp"
+#include "qkern/kernels/select.hpp"
 #include "qkern/simd/dispatch.hpp"
 
 // X(kernel) for every kernel type in qkern::kernels: the union of the per-family lists, each defined
@@ -15,8 +18,11 @@
 #define QKERN_KERNELS(X) \
   QKERN_QUANTIZE_KERNELS(X) \
   QKERN_MINMAX_KERNELS(X) \
+  QKERN_HISTOGRAM_KERNELS(X) \
+  QKERN_SELECT_KERNELS(X) \
   QKERN_METRICS_KERNELS(X) \
-  QKERN_HISTOGRAM_KERNELS(X)
+  QKERN_REQUANTIZE_KERNELS(X) \
+  QKERN_GEMM_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
 #define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \

@@ -17,6 +17,7 @@
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/reference/quantize.hpp"
+#include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
 
 namespace qkern {
@@ -69,9 +70,23 @@ inline void account_lanes(const simd::batch<float, A>& x, float& mn, float& mx, 
 template <class A>
 inline float canonical_zero(float v) { return v == 0.0f ? 0.0f : v; }
 
-// Min/max of x[0, n) over finite values with counts (finite filled in from n at the end).
+// Lanes of any of a, b, c, d that are +-Inf or NaN: |bits| > largest finite, tested once on the
+// integer max of the four (cheaper than four exponent compares in the hot loop).
 template <class A>
-inline MinMax minmax_run(const float* x, std::size_t n) {
+inline bool any_nonfinite4(const simd::batch<float, A>& a, const simd::batch<float, A>& b,
+                           const simd::batch<float, A>& c, const simd::batch<float, A>& d) {
+  using BI = simd::batch<std::int32_t, A>;
+  const BI m(0x7fffffff);
+  const BI ab = xsimd::max(simd::bitcast<std::int32_t>(a) & m, simd::bitcast<std::int32_t>(b) & m);
+  const BI cd = xsimd::max(simd::bitcast<std::int32_t>(c) & m, simd::bitcast<std::int32_t>(d) & m);
+  return xsimd::any(xsimd::max(ab, cd) > BI(0x7f7fffff));
+}
+
+// Min/max of x[0, n) over finite values with counts (finite filled in from n at the end). Four
+// vectors per iteration with independent accumulators; a block holding a non-finite value takes
+// the lane-by-lane path.
+template <class A>
+QKERN_FLATTEN inline MinMax minmax_run(const float* x, std::size_t n) {
   using B = simd::batch<float, A>;
   constexpr std::size_t N = B::size;
   const float inf = std::numeric_limits<float>::infinity();
@@ -79,17 +94,20 @@ inline MinMax minmax_run(const float* x, std::size_t n) {
   float smn = inf, smx = -inf;
   ValueCounts counts;
   std::size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
+  for (; i + 4 * N <= n; i += 4 * N) {
     const B a = B::load_unaligned(x + i), b = B::load_unaligned(x + i + N);
-    if (xsimd::any(simd::nonfinite_mask(a) || simd::nonfinite_mask(b))) {
+    const B c = B::load_unaligned(x + i + 2 * N), d = B::load_unaligned(x + i + 3 * N);
+    if (any_nonfinite4<A>(a, b, c, d)) {
       account_lanes<A>(a, smn, smx, counts);
       account_lanes<A>(b, smn, smx, counts);
+      account_lanes<A>(c, smn, smx, counts);
+      account_lanes<A>(d, smn, smx, counts);
       continue;
     }
-    mn0 = xsimd::min(mn0, a);
-    mx0 = xsimd::max(mx0, a);
-    mn1 = xsimd::min(mn1, b);
-    mx1 = xsimd::max(mx1, b);
+    mn0 = xsimd::min(mn0, xsimd::min(a, b));
+    mx0 = xsimd::max(mx0, xsimd::max(a, b));
+    mn1 = xsimd::min(mn1, xsimd::min(c, d));
+    mx1 = xsimd::max(mx1, xsimd::max(c, d));
   }
   for (; i < n; ++i) account_value<A>(x[i], smn, smx, counts);
   const float vmn = simd::reduce_min(xsimd::min(mn0, mn1)), vmx = simd::reduce_max(xsimd::max(mx0, mx1));
@@ -104,22 +122,25 @@ inline MinMax minmax_run(const float* x, std::size_t n) {
 }
 
 template <class A>
-inline AbsMax absmax_run(const float* x, std::size_t n) {
+QKERN_FLATTEN inline AbsMax absmax_run(const float* x, std::size_t n) {
   using B = simd::batch<float, A>;
   constexpr std::size_t N = B::size;
   B m0(0.0f), m1(0.0f);
   float smn = std::numeric_limits<float>::infinity(), smx = -smn;
   ValueCounts counts;
   std::size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
+  for (; i + 4 * N <= n; i += 4 * N) {
     const B a = B::load_unaligned(x + i), b = B::load_unaligned(x + i + N);
-    if (xsimd::any(simd::nonfinite_mask(a) || simd::nonfinite_mask(b))) {
+    const B c = B::load_unaligned(x + i + 2 * N), d = B::load_unaligned(x + i + 3 * N);
+    if (any_nonfinite4<A>(a, b, c, d)) {
       account_lanes<A>(a, smn, smx, counts);
       account_lanes<A>(b, smn, smx, counts);
+      account_lanes<A>(c, smn, smx, counts);
+      account_lanes<A>(d, smn, smx, counts);
       continue;
     }
-    m0 = xsimd::max(m0, xsimd::abs(a));
-    m1 = xsimd::max(m1, xsimd::abs(b));
+    m0 = xsimd::max(m0, xsimd::max(xsimd::abs(a), xsimd::abs(b)));
+    m1 = xsimd::max(m1, xsimd::max(xsimd::abs(c), xsimd::abs(d)));
   }
   for (; i < n; ++i) account_value<A>(x[i], smn, smx, counts);
   float v = simd::reduce_max(xsimd::max(m0, m1));
@@ -165,28 +186,48 @@ inline void account_channel_value(float v, float& mn, float& mx, ValueCounts& co
 
 // Per-channel driver. Each call credits every channel with `outer * inner` finite values up front
 // and takes back one per non-finite value met, so the fast vector path needs no counter.
-// inner == 1 (channels last): vectors run along the channels of a row, the accumulators are the
-// caller's arrays. inner > 1: each (outer, channel) run is reduced with the per-tensor loop.
+// inner == 1 (channels last): vectors run along the channels of four rows at once, reduced in
+// registers, then merged into the caller's arrays (vec_update(min, max, c)). inner > 1: each (outer, channel) run is
+// reduced with the per-tensor loop.
 template <class A, class VecUpdate, class RunUpdate>
-inline void channels_run(const float* x, const ChannelLayout& l, float* mn, float* mx, ValueCounts* counts,
-                         VecUpdate vec_update, RunUpdate run_update) {
+QKERN_FLATTEN inline void channels_run(const float* x, const ChannelLayout& l, float* mn, float* mx,
+                                       ValueCounts* counts, VecUpdate vec_update, RunUpdate run_update) {
   using B = simd::batch<float, A>;
   constexpr std::size_t N = B::size;
   for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
   if (l.inner == 1) {
-    for (std::size_t o = 0; o < l.outer; ++o) {
-      const float* row = x + o * l.channels;
+    // Four rows at a time: the accumulators in memory are updated once per four rows.
+    const std::size_t C = l.channels;
+    std::size_t o = 0;
+    for (; o + 4 <= l.outer && C >= N; o += 4) {
+      const float* row = x + o * C;
       std::size_t c = 0;
-      for (; c + N <= l.channels; c += N) {
-        const B v = B::load_unaligned(row + c);
-        if (xsimd::any(simd::nonfinite_mask(v))) {
-          for (std::size_t j = 0; j < N; ++j)
-            account_channel_value<A>(row[c + j], mn[c + j], mx[c + j], counts[c + j]);
+      for (; c + N <= C; c += N) {
+        const B a = B::load_unaligned(row + c), b = B::load_unaligned(row + C + c);
+        const B d = B::load_unaligned(row + 2 * C + c), e = B::load_unaligned(row + 3 * C + c);
+        if (any_nonfinite4<A>(a, b, d, e)) {
+          for (std::size_t r = 0; r < 4; ++r)
+            for (std::size_t j = 0; j < N; ++j)
+              account_channel_value<A>(row[r * C + c + j], mn[c + j], mx[c + j], counts[c + j]);
           continue;
         }
-        vec_update(v, c);
+        vec_update(xsimd::min(xsimd::min(a, b), xsimd::min(d, e)), xsimd::max(xsimd::max(a, b), xsimd::max(d, e)), c);
       }
-      for (; c < l.channels; ++c) account_channel_value<A>(row[c], mn[c], mx[c], counts[c]);
+      for (std::size_t r = 0; r < 4; ++r)
+        for (std::size_t k = c; k < C; ++k) account_channel_value<A>(row[r * C + k], mn[k], mx[k], counts[k]);
+    }
+    for (; o < l.outer; ++o) {
+      const float* row = x + o * C;
+      std::size_t c = 0;
+      for (; c + N <= C; c += N) {
+        const B v = B::load_unaligned(row + c);
+        if (xsimd::any(simd::nonfinite_mask(v))) {
+          for (std::size_t j = 0; j < N; ++j) account_channel_value<A>(row[c + j], mn[c + j], mx[c + j], counts[c + j]);
+          continue;
+        }
+        vec_update(v, v, c);
+      }
+      for (; c < C; ++c) account_channel_value<A>(row[c], mn[c], mx[c], counts[c]);
     }
   } else {
     for (std::size_t o = 0; o < l.outer; ++o)
@@ -218,9 +259,9 @@ struct f32_minmax_channels {
     using B = simd::batch<float, A>;
     detail::channels_run<A>(
         x, l, mn, mx, counts,
-        [&](const B& v, std::size_t c) {
-          xsimd::min(B::load_unaligned(mn + c), v).store_unaligned(mn + c);
-          xsimd::max(B::load_unaligned(mx + c), v).store_unaligned(mx + c);
+        [&](const B& lo, const B& hi, std::size_t c) {
+          xsimd::min(B::load_unaligned(mn + c), lo).store_unaligned(mn + c);
+          xsimd::max(B::load_unaligned(mx + c), hi).store_unaligned(mx + c);
         },
         [](const float* p, std::size_t n) { return detail::minmax_run<A>(p, n); });
   }
@@ -231,7 +272,7 @@ struct f32_minmax_channels {
 struct f32_absmax_channels {
   using signature = void(const float*, const ChannelLayout&, float*, ValueCounts*);
   template <class A>
-  void operator()(A, const float* x, const ChannelLayout& l, float* absmax, ValueCounts* counts) const {
+  QKERN_FLATTEN void operator()(A, const float* x, const ChannelLayout& l, float* absmax, ValueCounts* counts) const {
     using B = simd::batch<float, A>;
     for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
     constexpr std::size_t N = B::size;
@@ -243,7 +284,27 @@ struct f32_absmax_channels {
       absmax[c] = a > absmax[c] ? a : absmax[c];
     };
     if (l.inner == 1) {
-      for (std::size_t o = 0; o < l.outer; ++o) {
+      // Four rows at a time, as channels_run.
+      const std::size_t C = l.channels;
+      std::size_t o = 0;
+      for (; o + 4 <= l.outer && C >= N; o += 4) {
+        const float* row = x + o * C;
+        std::size_t c = 0;
+        for (; c + N <= C; c += N) {
+          const B a = B::load_unaligned(row + c), b = B::load_unaligned(row + C + c);
+          const B d = B::load_unaligned(row + 2 * C + c), e = B::load_unaligned(row + 3 * C + c);
+          if (detail::any_nonfinite4<A>(a, b, d, e)) {
+            for (std::size_t r = 0; r < 4; ++r)
+              for (std::size_t j = 0; j < N; ++j) account(row[r * C + c + j], c + j);
+            continue;
+          }
+          const B m = xsimd::max(xsimd::max(xsimd::abs(a), xsimd::abs(b)), xsimd::max(xsimd::abs(d), xsimd::abs(e)));
+          xsimd::max(B::load_unaligned(absmax + c), m).store_unaligned(absmax + c);
+        }
+        for (std::size_t r = 0; r < 4; ++r)
+          for (std::size_t k = c; k < C; ++k) account(row[r * C + k], k);
+      }
+      for (; o < l.outer; ++o) {
         const float* row = x + o * l.channels;
         std::size_t c = 0;
         for (; c + N <= l.channels; c += N) {

@@ -10,16 +10,24 @@
 // rounding equals rounding before clamping because the bounds are integers); round; add zp; NaN
 // lanes are replaced by zp afterwards. Reads x[0, n) and writes y[0, n) only: tails go through a
 // padded stack copy of one vector.
+//
+// Speed: blocks of four vectors are narrowed and packed into full-width stores; a map over more
+// than QKERN_STREAMING_MIN_BYTES (input + output, beyond a typical L3) uses streaming stores on its
+// 64-byte-aligned middle (simd/store.hpp), which is what keeps DRAM-sized maps at the memory
+// roofline. Channels-last layouts run as one flat map with cycling channel constants.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"
+#include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/store.hpp"
 
 namespace qkern {
 namespace kernels {
@@ -27,9 +35,9 @@ namespace kernels {
 /// Per-tensor constants, precomputed once from QuantParams (no division or branch on
 /// configuration in the loop).
 struct QuantizeConstants {
-  float scale;       ///< the real scale (dequantize and fake-quant multiply by it)
-  float scale_op;    ///< what the loop applies: the scale (divide) or float(1/scale) (multiply)
-  float lo, hi;      ///< qmin - zp and qmax - zp
+  float scale;     ///< the real scale (dequantize and fake-quant multiply by it)
+  float scale_op;  ///< what the loop applies: the scale (divide) or float(1/scale) (multiply)
+  float lo, hi;    ///< qmin - zp and qmax - zp
   std::int32_t zero_point;
   Arithmetic arithmetic;
 };
@@ -62,8 +70,10 @@ struct ChannelQuantizeConstants {
 
 namespace detail {
 
-template <class A> using BF = simd::batch<float, A>;
-template <class A> using BI = simd::batch<std::int32_t, A>;
+template <class A>
+using BF = simd::batch<float, A>;
+template <class A>
+using BI = simd::batch<std::int32_t, A>;
 
 // The rounded, clamped value (q - zp) of each lane as int32; NaN lanes give 0.
 template <ScaleOp S, Rounding R, class A>
@@ -91,29 +101,107 @@ template <class A>
 inline void store_lanes(float* dst, const BF<A>& v) {
   v.store_unaligned(dst);
 }
+template <class A, bool Stream, class Q>
+inline void store_block(Q* dst, const BI<A>& a, const BI<A>& b, const BI<A>& c, const BI<A>& d) {
+  simd::store_narrow4<Q, Stream>(dst, a, b, c, d);
+}
+template <class A, bool Stream>
+inline void store_block(float* dst, const BF<A>& a, const BF<A>& b, const BF<A>& c, const BF<A>& d) {
+  simd::store4<Stream>(dst, a, b, c, d);
+}
 
-// y[i] = op(x[i]) for i in [0, n), one vector at a time (unrolled x4), tail via a padded copy.
-// `load` reads one full vector from a pointer of the input type.
+// y[i] = op(x[i]) for the up to N - 1 elements of a tail, through a padded copy of one vector (so
+// nothing outside x[0, n) is read or y[0, n) written).
 template <class A, class In, class Out, class Load, class Op>
-inline void map_lanes(const In* x, Out* y, std::size_t n, Load load, Op op) {
+QKERN_FLATTEN inline void map_partial(const In* x, Out* y, std::size_t n, Load load, Op op) {
   constexpr std::size_t N = BF<A>::size;
+  alignas(64) In xb[N] = {};
+  alignas(64) Out yb[N];
+  std::memcpy(xb, x, n * sizeof(In));
+  store_lanes<A>(yb, op(load(xb)));
+  std::memcpy(y, yb, n * sizeof(Out));
+}
+
+// Lane ops for map_blocks: at(pos, k) is the op for the vector starting k elements past cursor
+// pos, advance(pos, k) the cursor k elements later. Copied into the loop (with the cursor) so that
+// stores through an int8 pointer, which may alias anything, do not force them back to memory.
+template <class Op>
+struct FixedOps {
+  Op op;
+  const Op& at(std::size_t, std::size_t) const { return op; }
+  std::size_t advance(std::size_t pos, std::size_t) const { return pos; }
+};
+
+// Channels-last: the cursor is a channel; the op for channel (pos + k) comes from constant arrays
+// extended past the channel count by 4N wrapped-around entries (so k < 4N needs no wrap).
+template <class MakeOp>
+struct CyclicOps {
+  MakeOp make;
+  std::size_t channels;
+  auto at(std::size_t pos, std::size_t k) const { return make(pos + k); }
+  std::size_t advance(std::size_t pos, std::size_t k) const {
+    pos += k;
+    if (pos >= channels) {
+      pos -= channels;
+      if (pos >= channels) pos %= channels;
+    }
+    return pos;
+  }
+};
+
+// y[i] = op(x[i]) for i in [0, n), cursor advanced by n: blocks of 4 vectors packed into
+// full-width stores (streaming ones with Stream, then y must be kStreamAlign aligned), single
+// vectors, then a padded tail.
+template <class A, bool Stream, class In, class Out, class Load, class Ops>
+QKERN_FLATTEN inline void map_blocks(const In* x, Out* y, std::size_t n, Load load, const Ops& ops_in,
+                                     std::size_t& pos_io) {
+  constexpr std::size_t N = BF<A>::size;
+  const Ops ops = ops_in;
+  std::size_t pos = pos_io;
   std::size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
-    const auto r0 = op(load(x + i)), r1 = op(load(x + i + N));
-    const auto r2 = op(load(x + i + 2 * N)), r3 = op(load(x + i + 3 * N));
-    store_lanes<A>(y + i, r0);
-    store_lanes<A>(y + i + N, r1);
-    store_lanes<A>(y + i + 2 * N, r2);
-    store_lanes<A>(y + i + 3 * N, r3);
+    const auto r0 = ops.at(pos, 0)(load(x + i)), r1 = ops.at(pos, N)(load(x + i + N));
+    const auto r2 = ops.at(pos, 2 * N)(load(x + i + 2 * N)), r3 = ops.at(pos, 3 * N)(load(x + i + 3 * N));
+    store_block<A, Stream>(y + i, r0, r1, r2, r3);
+    pos = ops.advance(pos, 4 * N);
   }
-  for (; i + N <= n; i += N) store_lanes<A>(y + i, op(load(x + i)));
+  for (; i + N <= n; i += N) {
+    store_lanes<A>(y + i, ops.at(pos, 0)(load(x + i)));
+    pos = ops.advance(pos, N);
+  }
   if (i < n) {
-    alignas(64) In xb[N] = {};
-    alignas(64) Out yb[N];
-    std::memcpy(xb, x + i, (n - i) * sizeof(In));
-    store_lanes<A>(yb, op(load(xb)));
-    std::memcpy(y + i, yb, (n - i) * sizeof(Out));
+    map_partial<A>(x + i, y + i, n - i, load, ops.at(pos, 0));
+    pos = ops.advance(pos, n - i);
   }
+  pos_io = pos;
+}
+
+// As map_blocks, choosing the stores: with `stream` (the caller's size decision) the elements up
+// to the first kStreamAlign-aligned output go through ordinary stores, the aligned middle through
+// streaming block stores, the rest through ordinary stores again.
+template <class A, class In, class Out, class Load, class Ops>
+inline void map_positions(const In* x, Out* y, std::size_t n, Load load, const Ops& ops, bool stream) {
+  constexpr std::size_t N = BF<A>::size;
+  const auto addr = reinterpret_cast<std::uintptr_t>(y);
+  std::size_t pos = 0;
+  if (simd::can_stream_v<A> && stream && addr % sizeof(Out) == 0) {
+    const std::size_t head = (simd::kStreamAlign - addr % simd::kStreamAlign) % simd::kStreamAlign / sizeof(Out);
+    if (head + 4 * N <= n) {
+      const std::size_t body = (n - head) / (4 * N) * (4 * N);
+      map_blocks<A, false>(x, y, head, load, ops, pos);
+      map_blocks<A, true>(x + head, y + head, body, load, ops, pos);
+      simd::stream_fence<A>();
+      map_blocks<A, false>(x + head + body, y + head + body, n - head - body, load, ops, pos);
+      return;
+    }
+  }
+  map_blocks<A, false>(x, y, n, load, ops, pos);
+}
+
+// y[i] = op(x[i]) for i in [0, n), streaming stores when `stream`.
+template <class A, class In, class Out, class Load, class Op>
+inline void map_lanes(const In* x, Out* y, std::size_t n, Load load, Op op, bool stream) {
+  map_positions<A>(x, y, n, load, FixedOps<Op>{op}, stream);
 }
 
 template <class A>
@@ -130,38 +218,58 @@ inline void with_arithmetic(Arithmetic a, F&& f) {
   using RE = std::integral_constant<Rounding, Rounding::half_to_even>;
   using RA = std::integral_constant<Rounding, Rounding::half_away_from_zero>;
   if (a.scale_op == ScaleOp::divide) {
-    if (a.rounding == Rounding::half_to_even) f(SD{}, RE{}); else f(SD{}, RA{});
+    if (a.rounding == Rounding::half_to_even)
+      f(SD{}, RE{});
+    else
+      f(SD{}, RA{});
   } else {
-    if (a.rounding == Rounding::half_to_even) f(SM{}, RE{}); else f(SM{}, RA{});
+    if (a.rounding == Rounding::half_to_even)
+      f(SM{}, RE{});
+    else
+      f(SM{}, RA{});
   }
 }
 
-// Per-channel driver. inner == 1 (channels last): vectors run along the channels of each row with
-// vectors of channel constants. inner > 1: each (outer, channel) run is a per-tensor map with
-// broadcast constants.
+// Per-channel driver. inner == 1 (channels last): the tensor is one flat map whose lane constants
+// cycle with period `channels`; they are read from copies of the constant arrays extended by 4N
+// wrapped-around entries, so a vector may start at any channel and the map runs in blocks across
+// row boundaries (no per-row tail). inner > 1: each (outer, channel) run is a per-tensor map with
+// broadcast constants. Streaming stores when the whole tensor is large (simd::streaming_pays).
 template <class A, class In, class Out, class Load, class MakeOp>
 inline void map_channels(const In* x, Out* y, const ChannelLayout& l, Load load, MakeOp make_op) {
   constexpr std::size_t N = BF<A>::size;
+  const bool stream = simd::streaming_pays<A>(l.size() * (sizeof(In) + sizeof(Out)));
   if (l.inner == 1) {
-    for (std::size_t o = 0; o < l.outer; ++o) {
-      const In* xr = x + o * l.channels;
-      Out* yr = y + o * l.channels;
-      std::size_t c = 0;
-      for (; c + N <= l.channels; c += N) store_lanes<A>(yr + c, make_op(c)(load(xr + c)));
-      if (c < l.channels) {
-        alignas(64) In xb[N] = {};
-        alignas(64) Out yb[N];
-        std::memcpy(xb, xr + c, (l.channels - c) * sizeof(In));
-        store_lanes<A>(yb, make_op(c)(load(xb)));
-        std::memcpy(yr + c, yb, (l.channels - c) * sizeof(Out));
-      }
+    const std::size_t channels = l.channels, ext = channels + 4 * N;
+    constexpr std::size_t kStack = 256 + 4 * 16;
+    alignas(64) float fs[4][kStack];
+    alignas(64) std::int32_t zs[kStack];
+    std::vector<float> fheap;
+    std::vector<std::int32_t> zheap;
+    float* f[4] = {fs[0], fs[1], fs[2], fs[3]};
+    std::int32_t* z = zs;
+    if (ext > kStack) {
+      fheap.resize(4 * ext);
+      zheap.resize(ext);
+      for (int k = 0; k < 4; ++k) f[k] = fheap.data() + k * ext;
+      z = zheap.data();
     }
+    const ChannelQuantizeConstants& c = make_op.c;
+    for (std::size_t k = 0, ch = 0; k < ext; ++k, ch = ch + 1 == channels ? 0 : ch + 1) {
+      f[0][k] = c.scale[ch];
+      f[1][k] = c.scale_op[ch];
+      f[2][k] = c.lo[ch];
+      f[3][k] = c.hi[ch];
+      z[k] = c.zero_point[ch];
+    }
+    const ChannelQuantizeConstants wrapped{f[0], f[1], f[2], f[3], z, c.arithmetic};
+    map_positions<A>(x, y, l.size(), load, CyclicOps<MakeOp>{MakeOp{wrapped}, channels}, stream);
     return;
   }
   for (std::size_t o = 0; o < l.outer; ++o)
     for (std::size_t ch = 0; ch < l.channels; ++ch) {
       const std::size_t base = (o * l.channels + ch) * l.inner;
-      map_lanes<A>(x + base, y + base, l.inner, load, make_op.broadcast(ch));
+      map_lanes<A>(x + base, y + base, l.inner, load, make_op.broadcast(ch), stream);
     }
 }
 
@@ -177,8 +285,10 @@ struct f32_quantize {
     const BF<A> s(c.scale_op), lo(c.lo), hi(c.hi);
     const BI<A> zp(c.zero_point);
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
-      map_lanes<A>(x, y, n, load_f32<A>,
-                   [&](const BF<A>& v) { return round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi) + zp; });
+      map_lanes<A>(
+          x, y, n, load_f32<A>,
+          [&](const BF<A>& v) { return round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi) + zp; },
+          simd::streaming_pays<A>(n * (sizeof(float) + sizeof(Q))));
     });
   }
 };
@@ -192,10 +302,14 @@ struct f32_fake_quantize {
     using namespace detail;
     const BF<A> s(c.scale_op), lo(c.lo), hi(c.hi), scale(c.scale);
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
-      map_lanes<A>(x, y, n, load_f32<A>, [&](const BF<A>& v) {
-        const BF<A> out = xsimd::to_float(round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi)) * scale;
-        return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
-      });
+      map_lanes<A>(
+          x, y, n, load_f32<A>,
+          [&](const BF<A>& v) {
+            const BF<A> out =
+                xsimd::to_float(round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi)) * scale;
+            return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
+          },
+          simd::streaming_pays<A>(n * 2 * sizeof(float)));
     });
   }
 };
@@ -209,8 +323,10 @@ struct dequantize_f32 {
     using namespace detail;
     const BF<A> scale(c.scale);
     const BI<A> zp(c.zero_point);
-    map_lanes<A>(q, y, n, [](const Q* p) { return simd::load_widen<A>(p); },
-                 [&](const BI<A>& v) { return xsimd::to_float(v - zp) * scale; });
+    map_lanes<A>(
+        q, y, n, [](const Q* p) { return simd::load_widen<A>(p); },
+        [&](const BI<A>& v) { return xsimd::to_float(v - zp) * scale; },
+        simd::streaming_pays<A>(n * (sizeof(Q) + sizeof(float))));
   }
 };
 
@@ -220,7 +336,7 @@ namespace detail {
 // channel constants starting at c; broadcast(c) the op for one channel.
 template <class A, ScaleOp S, Rounding R>
 struct ChannelQuantizeOp {
-  const ChannelQuantizeConstants& c;
+  ChannelQuantizeConstants c;  // by value: see FixedOps
   auto operator()(std::size_t ch) const {
     const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), lo = BF<A>::load_unaligned(c.lo + ch),
                 hi = BF<A>::load_unaligned(c.hi + ch);
@@ -236,7 +352,7 @@ struct ChannelQuantizeOp {
 
 template <class A, ScaleOp S, Rounding R>
 struct ChannelFakeQuantizeOp {
-  const ChannelQuantizeConstants& c;
+  ChannelQuantizeConstants c;  // by value: see FixedOps
   static BF<A> apply(const BF<A>& v, const BF<A>& s, const BF<A>& lo, const BF<A>& hi, const BF<A>& scale) {
     const BF<A> out = xsimd::to_float(round_lanes<S, R>(v, s, lo, hi)) * scale;
     return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
@@ -254,7 +370,7 @@ struct ChannelFakeQuantizeOp {
 
 template <class A>
 struct ChannelDequantizeOp {
-  const ChannelQuantizeConstants& c;
+  ChannelQuantizeConstants c;  // by value: see FixedOps
   auto operator()(std::size_t ch) const {
     const BF<A> scale = BF<A>::load_unaligned(c.scale + ch);
     const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch);
@@ -301,7 +417,8 @@ struct dequantize_f32_channels {
   template <class A>
   void operator()(A, const Q* q, float* y, const ChannelLayout& l, const ChannelQuantizeConstants& c) const {
     using namespace detail;
-    map_channels<A>(q, y, l, [](const Q* p) { return simd::load_widen<A>(p); }, ChannelDequantizeOp<A>{c});
+    map_channels<A>(
+        q, y, l, [](const Q* p) { return simd::load_widen<A>(p); }, ChannelDequantizeOp<A>{c});
   }
 };
 

@@ -57,25 +57,33 @@ inline bool cpu_has_level(int rank) {
   __builtin_cpu_init();
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
   switch (rank) {
-    case 4: return __builtin_cpu_supports("x86-64-v4");
-    case 3: return __builtin_cpu_supports("x86-64-v3");
-    case 2: return __builtin_cpu_supports("x86-64-v2");
-    default: return true;
+    case 4:
+      return __builtin_cpu_supports("x86-64-v4");
+    case 3:
+      return __builtin_cpu_supports("x86-64-v3");
+    case 2:
+      return __builtin_cpu_supports("x86-64-v2");
+    default:
+      return true;
   }
 #else
   // Feature-by-feature spelling of the same psABI levels for compilers without level names.
-  const bool v2 = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") &&
-                  __builtin_cpu_supports("ssse3");
+  const bool v2 =
+      __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("ssse3");
   const bool v3 = v2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                   __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
   const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") &&
                   __builtin_cpu_supports("avx512vl");
   switch (rank) {
-    case 4: return v4;
-    case 3: return v3;
-    case 2: return v2;
-    default: return true;
+    case 4:
+      return v4;
+    case 3:
+      return v3;
+    case 2:
+      return v2;
+    default:
+      return true;
   }
 #endif
 }

@@ -6,18 +6,19 @@
 // share a symbol.
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-
-#include <immintrin.h>
 
 #include "qkern/simd/xsimd_compat.hpp"
 
 namespace qkern {
 namespace simd {
 
-template <class A, class B> constexpr bool derives_v = std::is_base_of<B, A>::value;
+template <class A, class B>
+constexpr bool derives_v = std::is_base_of<B, A>::value;
 
 /// Lanes whose float bits are a NaN. An integer test on the bits, so -ffast-math (which lets the
 /// compiler assume x == x) cannot remove it (fault catalogue DT-4).
@@ -122,8 +123,10 @@ inline batch<std::int32_t, A> load_widen(const Q* src) {
       }
     } else {
       const __m128i w = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
-      if constexpr (is_s16) return BI(_mm_srai_epi32(_mm_unpacklo_epi16(w, w), 16));
-      else return BI(_mm_unpacklo_epi16(w, _mm_setzero_si128()));
+      if constexpr (is_s16)
+        return BI(_mm_srai_epi32(_mm_unpacklo_epi16(w, w), 16));
+      else
+        return BI(_mm_unpacklo_epi16(w, _mm_setzero_si128()));
     }
   } else {
     alignas(64) std::int32_t lanes[n];

@@ -43,7 +43,8 @@ template <class Kernel>
 using function_type = typename ArchKernel<Kernel, xsimd::sse2>::function_type;
 
 /// The arches a dispatching build compiled, best first (terminated by void).
-template <class... Archs> struct ArchList {};
+template <class... Archs>
+struct ArchList {};
 
 #if defined(QKERN_DISPATCH)
 using DispatchArchs = ArchList<

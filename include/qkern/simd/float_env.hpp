@@ -42,7 +42,7 @@ class FloatEnvironmentGuard {
 
  private:
 #if QKERN_HAS_MXCSR
-  static constexpr unsigned kDefault = 0x1F80u;  // all exceptions masked, RNE, FTZ = DAZ = 0
+  static constexpr unsigned kDefault = 0x1F80u;     // all exceptions masked, RNE, FTZ = DAZ = 0
   static constexpr unsigned kControlBits = ~0x3Fu;  // ignore the sticky exception flags
   unsigned saved_;
 #else

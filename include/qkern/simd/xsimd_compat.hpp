@@ -5,15 +5,15 @@
 // hadd / reduce_*, or the two bitwise_cast spellings.
 #pragma once
 
-#include <xsimd/xsimd.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <xsimd/xsimd.hpp>
 
 namespace qkern {
 namespace simd {
 
-template <class T, class A> using batch = xsimd::batch<T, A>;
+template <class T, class A>
+using batch = xsimd::batch<T, A>;
 
 /// Reinterpret the bits of a batch as another element type of the same width.
 template <class To, class From, class A>
