@@ -241,3 +241,66 @@ TYPED_TEST(HistogramKernels, PerChannelMatchesReferenceInEveryLayout) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace qkern;
+using namespace qkern_test;
+
+template <class A>
+class HistogramFastPath : public ::testing::Test {};
+TYPED_TEST_SUITE(HistogramFastPath, AllArchs, ArchNames);
+
+// The kernels' in-range fast path (float window bounds, no clamps) must agree with the reference at
+// the exact window edges, for tiny negatives on wide grids (t underflows to -0), and for fixed ranges
+// whose width overflows float. Long runs, so the sub-histogram path is taken too.
+TYPED_TEST(HistogramFastPath, WindowEdgesAndExtremeGridsMatchReference) {
+  QKERN_SKIP_UNLESS_CPU_RUNS(TypeParam);
+  std::mt19937 rng(37);
+  const float dmin = std::numeric_limits<float>::denorm_min();
+  for (int k : {-126, -20, -3, 0, 1, 5, 100, 127, 130})
+    for (float base : {-1024.0f, -1.0f, 0.0f, 3.0f, 1e9f})
+      for (std::uint32_t bins : {2u, 2048u}) {
+        const GridBinning b{std::ldexp(1.0f, -k), base, bins, false};
+        const double w = std::ldexp(1.0, k);
+        std::vector<float> edges = {float(double(base) * w),
+                                    float((double(base) + bins) * w),
+                                    0.0f,
+                                    -0.0f,
+                                    dmin,
+                                    -dmin,
+                                    -1e-40f,
+                                    -1e-30f,
+                                    std::numeric_limits<float>::max(),
+                                    -std::numeric_limits<float>::max()};
+        const std::size_t ne = edges.size();
+        for (std::size_t e = 0; e < ne; ++e) {
+          edges.push_back(std::nextafter(edges[e], INFINITY));
+          edges.push_back(std::nextafter(edges[e], -INFINITY));
+        }
+        std::vector<float> x(20000);
+        std::uniform_int_distribution<std::size_t> pick(0, edges.size() - 1);
+        for (std::size_t i = 0; i < x.size(); ++i)
+          x[i] = (i / 64) % 3 == 0 ? edges[pick(rng)] : edges[(i / 8) % edges.size()];
+        std::vector<std::uint64_t> got(bins + kHistogramExtraSlots), want(got);
+        const MinMax r = kernel_for<kernels::f32_grid_histogram, TypeParam>(x.data(), x.size(), b, got.data());
+        reference::grid_histogram(x.data(), x.size(), b, want.data());
+        ASSERT_EQ(got, want) << "k=" << k << " base=" << base << " bins=" << bins;
+        const MinMax m = reference::minmax(x.data(), x.size());
+        ASSERT_EQ(bits_of(r.min), bits_of(m.min));
+        ASSERT_EQ(bits_of(r.max), bits_of(m.max));
+      }
+  // Fixed range whose width overflows float (t = +Inf), and a huge scale.
+  for (const FixedBinning& b : {FixedBinning{-3e38f, 3e38f, float(2048 / 6e38), 2048, false},
+                                FixedBinning{1.0f, std::nextafter(1.0f, 2.0f), float(16 / 1.1920929e-7), 16, false}}) {
+    std::vector<float> x(9000);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x[i] = i % 3 == 0 ? b.lo : i % 3 == 1 ? b.hi : std::nextafter(b.lo + (b.hi - b.lo) * 0.5f, INFINITY);
+    std::vector<std::uint64_t> got(b.bins + kHistogramExtraSlots), want(got);
+    kernel_for<kernels::f32_histogram, TypeParam>(x.data(), x.size(), b, got.data());
+    reference::histogram(x.data(), x.size(), b, want.data());
+    ASSERT_EQ(got, want) << "lo=" << b.lo;
+  }
+}
+
+}  // namespace

@@ -9,6 +9,7 @@
 #include "qkern/analysis/metrics.hpp"
 #include "qkern/analysis/three_way.hpp"
 #include "qkern/calib/fit.hpp"
+#include "qkern/calib/fixed_histogram.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/observers.hpp"
 #include "qkern/calib/percentile.hpp"

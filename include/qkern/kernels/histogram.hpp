@@ -5,19 +5,30 @@
 // -Inf; see reference/histogram.hpp for the exact slot formulas, which these kernels reproduce bit
 // for bit on every arch).
 //
-// Technique. The slot of each lane is computed in SIMD with the reference's fixed sequence of IEEE
-// float operations (no FMA: dispatch TUs and tests compile with -ffp-contract=off), then the
-// counters are incremented from a small index buffer. Runs long enough to amortise it count into
-// four uint16 sub-histograms (lane l -> sub-histogram l % 4), which breaks the store-to-load
-// dependency chains that repeated values (a ReLU's zeros) would otherwise serialize on, and keeps
-// the hot counters in L1; they are flushed into the uint64 counters before any can overflow. A
-// vector whose lanes all fall in one slot (runs of equal values) is added in one increment.
-// Vectors holding NaN/Inf take a lane-by-lane path.
+// Technique. Each vector is first tested for the common case, "every lane finite and inside the
+// range" (two compares and one mask test: NaN and +-Inf fail both compares, so no separate
+// non-finite test is paid on the fast path); its slots are then computed with the reference's
+// fixed sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs and tests
+// compile with -ffp-contract=off). A vector with an out-of-range or non-finite lane takes the full
+// select path or, for NaN/Inf, a lane-by-lane path. Runs long enough to amortise a flush count
+// into lane-interleaved uint16 sub-histograms, h[slot * S + lane % S] with S = min(lanes, 8): a
+// lane never shares a counter with another lane of its vector, which breaks the store-to-load
+// dependency chains that repeated values (a ReLU's zeros) would otherwise serialize on, the 8
+// counters of a slot share one 16-byte line segment (cheap flush), and the ~33 KB of counters stay
+// in L1. They are flushed into the uint64 counters before any can overflow, and at the end of each
+// channel. Per-channel NCHW runs go channel by channel so one sub-histogram serves all of a
+// channel's runs. The grid kernels track min/max of the in-range vectors in the same pass (two
+// vector ops, no branch) and test the window with float bounds precomputed exactly from the grid
+// (grid_window), so the fast path needs no clamps.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "qkern/core/layout.hpp"
@@ -35,9 +46,19 @@ template <class A>
 using HI = simd::batch<std::int32_t, A>;
 
 // Runs of at least this many times the slot count use the uint16 sub-histograms.
-inline constexpr std::size_t kSubHistogramMinRunPerSlot = 8;
-// Largest slot count for which the sub-histograms (4 x 2 bytes per slot) are used.
+inline constexpr std::size_t kSubHistogramMinRunPerSlot = 2;
+// Largest slot count for which the sub-histograms (S x 2 bytes per slot) are used.
 inline constexpr std::size_t kSubHistogramMaxSlots = 1u << 14;
+
+// Sub-histograms per slot (lanes of a vector that never share a counter) and its log2.
+template <class A>
+constexpr std::size_t sub_lanes() {
+  return HF<A>::size < 8 ? HF<A>::size : 8;
+}
+template <class A>
+constexpr int sub_shift() {
+  return sub_lanes<A>() == 8 ? 3 : sub_lanes<A>() == 4 ? 2 : sub_lanes<A>() == 2 ? 1 : 0;
+}
 
 // Mask that clears the sign bit (absolute mode) or keeps every bit.
 template <class A>
@@ -46,61 +67,102 @@ inline HF<A> abs_mask(bool absolute) {
 }
 
 // Fixed-range slots of the lanes of v (already |x| in absolute mode); non-finite lanes are garbage.
+// Truncation is clamped in float (t < last ? t : last), which equals the reference's unsigned
+// min(trunc(t), B - 1) for every t, also +Inf and NaN (an infinite scale).
 template <class A>
 struct FixedSlots {
-  HF<A> lo, hi, scale;
-  HI<A> last, below, above;
+  HF<A> lo, hi, scale, last_f;
+  HI<A> below, above;
   FixedSlots(const FixedBinning& b)
       : lo(b.lo),
         hi(b.hi),
         scale(b.scale),
-        last(std::int32_t(b.bins - 1)),
+        last_f(float(b.bins - 1)),
         below(std::int32_t(b.bins + kSlotBelow)),
         above(std::int32_t(b.bins + kSlotAbove)) {}
   FixedSlots(const HF<A>& lo_, const HF<A>& hi_, const HF<A>& scale_, std::uint32_t bins)
       : lo(lo_),
         hi(hi_),
         scale(scale_),
-        last(std::int32_t(bins - 1)),
+        last_f(float(bins - 1)),
         below(std::int32_t(bins + kSlotBelow)),
         above(std::int32_t(bins + kSlotAbove)) {}
-  HI<A> operator()(const HF<A>& v) const {
+  // Lanes finite and in [lo, hi] (false for NaN and +-Inf).
+  xsimd::batch_bool<float, A> in_range(const HF<A>& v) const { return (v >= lo) & (v <= hi); }
+  // Slots of lanes that are in range.
+  HI<A> fast(const HF<A>& v) const {
     const HF<A> t = (v - lo) * scale;
-    HI<A> i = xsimd::min(xsimd::to_int(t), last);
+    return xsimd::to_int(xsimd::select(t < last_f, t, last_f));
+  }
+  // Slots of finite lanes.
+  HI<A> operator()(const HF<A>& v) const {
+    HI<A> i = fast(v);
     i = xsimd::select(simd::mask_cast<std::int32_t>(v < lo), below, i);
     return xsimd::select(simd::mask_cast<std::int32_t>(v > hi), above, i);
   }
 };
 
-// Grid slots of the lanes of v; non-finite lanes are garbage.
+// Float bounds [flo, fhi] such that a float v lies in them iff it is finite and in the window
+// [base * 2^k, (base + bins) * 2^k) of the grid (exact: the edges are computed in double and
+// rounded inwards). A window beyond the float range gives bounds no value passes.
 template <class A>
+inline void grid_window(float inv_width, float base, std::uint32_t bins, float& flo, float& fhi) {
+  const double width = 1.0 / double(inv_width);  // a power of two: exact
+  const double elo = double(base) * width, ehi = (double(base) + double(bins)) * width;
+  const float fmax = std::numeric_limits<float>::max(), inf = std::numeric_limits<float>::infinity();
+  float l = elo < -double(fmax) ? -fmax : elo > double(fmax) ? inf : float(elo);
+  if (double(l) < elo) l = std::nextafter(l, inf);
+  float h = ehi > double(fmax) ? fmax : ehi < -double(fmax) ? -inf : float(ehi);
+  if (double(h) >= ehi) h = std::nextafter(h, -inf);
+  flo = l;
+  fhi = h;
+}
+
+// Grid slots of the lanes of v; non-finite lanes are garbage. Fix: apply the reference's "negative v
+// whose t underflowed to -0 is bin -1" on the fast path too (only possible when 2^-k < 1).
+template <class A, bool Fix = true>
 struct GridSlots {
-  HF<A> inv_width, base, bins_f;
+  HF<A> inv_width, base, bins_f, flo, fhi;
   HI<A> below, above;
   GridSlots(const GridBinning& b)
       : inv_width(b.inv_width),
         base(b.base),
         bins_f(float(b.bins)),
         below(std::int32_t(b.bins + kSlotBelow)),
-        above(std::int32_t(b.bins + kSlotAbove)) {}
-  GridSlots(const HF<A>& inv_width_, const HF<A>& base_, std::uint32_t bins)
+        above(std::int32_t(b.bins + kSlotAbove)) {
+    float l, h;
+    grid_window<A>(b.inv_width, b.base, b.bins, l, h);
+    flo = HF<A>(l);
+    fhi = HF<A>(h);
+  }
+  GridSlots(const HF<A>& inv_width_, const HF<A>& base_, const HF<A>& flo_, const HF<A>& fhi_, std::uint32_t bins)
       : inv_width(inv_width_),
         base(base_),
         bins_f(float(bins)),
+        flo(flo_),
+        fhi(fhi_),
         below(std::int32_t(bins + kSlotBelow)),
         above(std::int32_t(bins + kSlotAbove)) {}
+  xsimd::batch_bool<float, A> in_range(const HF<A>& v) const { return (v >= flo) & (v <= fhi); }
+  HF<A> bin(const HF<A>& v) const {
+    const HF<A> zero(0.0f);
+    const HF<A> j = xsimd::floor(v * inv_width);
+    return xsimd::select((v < zero) & (j == zero), HF<A>(-1.0f), j);  // a negative v whose t underflowed to -0
+  }
+  HI<A> fast(const HF<A>& v) const {
+    const HF<A> j = Fix ? bin(v) : xsimd::floor(v * inv_width);
+    return xsimd::to_int(j - base);
+  }
   HI<A> operator()(const HF<A>& v) const {
     const HF<A> zero(0.0f);
-    HF<A> j = xsimd::floor(v * inv_width);
-    j = xsimd::select((v < zero) & (j == zero), HF<A>(-1.0f), j);  // a negative v whose t underflowed to -0
-    const HF<A> r = j - base;
+    const HF<A> r = bin(v) - base;
     HI<A> i = xsimd::to_int(r);
     i = xsimd::select(simd::mask_cast<std::int32_t>(r < zero), below, i);
     return xsimd::select(simd::mask_cast<std::int32_t>(r >= bins_f), above, i);
   }
 };
 
-// Min/max of the finite lanes of v, carried through a run (used by the grid kernels).
+// Min/max of the finite values, carried through a run (used by the grid kernels).
 template <class A>
 struct RangeTracker {
   HF<A> mn = HF<A>(std::numeric_limits<float>::infinity()), mx = HF<A>(-std::numeric_limits<float>::infinity());
@@ -129,78 +191,138 @@ struct NoRange {
   void lane(float) {}
 };
 
-// Counts x[0, n) into counts (nslots entries) through `slots` (SIMD) and `scalar_slot` (one value),
-// applying `range` to the finite values (|x| in absolute mode).
-template <class A, class Slots, class ScalarSlot, class Range>
-inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, std::uint32_t nslots, bool absolute,
-                      const Slots& slots, ScalarSlot scalar_slot, Range& range) {
+// ++c[idx[l]] for every lane, unrolled (a loop costs more than the increments it runs).
+template <class T, std::size_t... L>
+inline void increment(T* c, const std::int32_t* idx, std::index_sequence<L...>) {
+  ((void)++c[idx[L]], ...);
+}
+
+// Lane l's offset l % S inside a slot's group of S sub-histogram counters.
+template <class A>
+inline HI<A> sub_lane_offsets() {
   constexpr std::size_t N = HF<A>::size;
-  static_assert(N % 4 == 0, "lanes are spread over four sub-histograms");
+  alignas(64) std::int32_t o[N];
+  for (std::size_t l = 0; l < N; ++l) o[l] = std::int32_t(l % sub_lanes<A>());
+  return HI<A>::load_aligned(o);
+}
+
+// Lane-interleaved uint16 sub-histograms in front of a uint64 counter array (see the file comment).
+template <class A>
+class SubCounts {
+ public:
+  static constexpr std::size_t N = HF<A>::size, S = sub_lanes<A>();
+  // Vectors between flushes: a counter receives at most N / S increments per vector.
+  static constexpr std::size_t kBlockVectors = 65535 / (N / S);
+
+  explicit SubCounts(std::uint32_t nslots)
+      : h_(std::size_t{nslots} * S, 0), nslots_(nslots), lanes_(sub_lane_offsets<A>()) {}
+  void target(std::uint64_t* counts) { counts_ = counts; }
+  HI<A> index(const HI<A>& slot) const { return (slot << sub_shift<A>()) + lanes_; }
+  void add(const std::int32_t* idx) {
+    increment(h_.data(), idx, std::make_index_sequence<N>{});
+    if (--left_ == 0) flush();
+  }
+  void flush() {
+    std::uint16_t* h = h_.data();
+    for (std::size_t s = 0; s < nslots_; ++s) {
+      std::uint32_t t = 0;
+      for (std::size_t j = 0; j < S; ++j) t += h[s * S + j];
+      counts_[s] += t;
+    }
+    std::fill(h_.begin(), h_.end(), std::uint16_t{0});
+    left_ = kBlockVectors;
+  }
+
+ private:
+  std::vector<std::uint16_t> h_;
+  std::uint32_t nslots_;
+  HI<A> lanes_;
+  std::uint64_t* counts_ = nullptr;
+  std::size_t left_ = kBlockVectors;
+};
+
+// Increments straight into the uint64 counters (runs too short to amortise a flush).
+template <class A>
+struct DirectCounts {
+  static constexpr std::size_t N = HF<A>::size;
+  std::uint64_t* counts;
+  HI<A> index(const HI<A>& slot) const { return slot; }
+  void add(const std::int32_t* idx) { increment(counts, idx, std::make_index_sequence<N>{}); }
+};
+
+// Counts x[0, n) into `sink` (the slots' counters) and, for non-finite values, `counts` directly,
+// through `slots` (SIMD) and `scalar_slot` (one value), applying `range` to the finite values (|x|
+// in absolute mode).
+template <class A, class Slots, class ScalarSlot, class Range, class Sink>
+inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool absolute, const Slots& slots,
+                      ScalarSlot scalar_slot, Range& range, Sink& sink) {
+  constexpr std::size_t N = HF<A>::size;
   const HF<A> amask = abs_mask<A>(absolute);
   alignas(64) std::int32_t idx[N];
-  auto scalar_lanes = [&](const float* p, std::size_t m, auto&& add) {
+  auto scalar_lanes = [&](const float* p, std::size_t m) {
     for (std::size_t l = 0; l < m; ++l) {
-      const std::uint32_t s = scalar_slot(p[l]);
       if (!reference::is_nonfinite_value<A>(p[l])) range.lane(absolute ? std::fabs(p[l]) : p[l]);
-      add(l, s);
+      ++counts[scalar_slot(p[l])];
     }
-  };
-  // Computes the slots of one vector into idx; returns true when all lanes share one slot.
-  auto vector_slots = [&](const float* p) -> bool {
-    const HF<A> xv = HF<A>::load_unaligned(p);
-    if (xsimd::any(simd::nonfinite_mask(xv))) {
-      scalar_lanes(p, N, [&](std::size_t l, std::uint32_t s) { idx[l] = std::int32_t(s); });
-      return false;
-    }
-    const HF<A> v = xv & amask;
-    range.vec(v);
-    const HI<A> s = slots(v);
-    s.store_aligned(idx);
-    return xsimd::all(s == HI<A>(idx[0]));
   };
   std::size_t i = 0;
-  const bool sub = n >= kSubHistogramMinRunPerSlot * nslots && nslots <= kSubHistogramMaxSlots;
-  if (sub) {
-    // Four uint16 sub-histograms; lane l of every vector goes to sub-histogram l % 4, so each
-    // receives n/4 increments per block, flushed before 65535.
-    std::vector<std::uint16_t> h(4 * std::size_t{nslots}, 0);
-    std::uint16_t* h0 = h.data();
-    std::uint16_t* h1 = h0 + nslots;
-    std::uint16_t* h2 = h1 + nslots;
-    std::uint16_t* h3 = h2 + nslots;
-    constexpr std::size_t kBlockElems = (65532 * 4 / N) * N;  // <= 65532 increments per sub-histogram
-    auto flush = [&] {
-      for (std::size_t s = 0; s < nslots; ++s) {
-        counts[s] += std::uint64_t{h0[s]} + h1[s] + h2[s] + h3[s];
-        h0[s] = h1[s] = h2[s] = h3[s] = 0;
-      }
-    };
-    while (i + N <= n) {
-      const std::size_t end = (n - i) / N * N > kBlockElems ? i + kBlockElems : i + (n - i) / N * N;
-      for (; i < end; i += N) {
-        if (vector_slots(x + i)) {
-          counts[idx[0]] += N;
-          continue;
-        }
-        for (std::size_t l = 0; l < N; l += 4) {
-          ++h0[idx[l]];
-          ++h1[idx[l + 1]];
-          ++h2[idx[l + 2]];
-          ++h3[idx[l + 3]];
-        }
-      }
-      flush();
+  for (; i + N <= n; i += N) {
+    const HF<A> xv = HF<A>::load_unaligned(x + i);
+    const HF<A> v = xv & amask;
+    HI<A> s;
+    if (xsimd::all(slots.in_range(v))) {
+      range.vec(v);
+      s = slots.fast(v);
+    } else if (xsimd::any(simd::nonfinite_mask(xv))) {
+      scalar_lanes(x + i, N);
+      continue;
+    } else {
+      range.vec(v);
+      s = slots(v);
     }
-  } else {
-    for (; i + N <= n; i += N) {
-      if (vector_slots(x + i)) {
-        counts[idx[0]] += N;
-        continue;
-      }
-      for (std::size_t l = 0; l < N; ++l) ++counts[idx[l]];
-    }
+    sink.index(s).store_aligned(idx);
+    sink.add(idx);
   }
-  scalar_lanes(x + i, n - i, [&](std::size_t, std::uint32_t s) { ++counts[s]; });
+  scalar_lanes(x + i, n - i);
+}
+
+// Whether a run of n values into nslots slots is worth the sub-histograms.
+template <class A>
+inline bool use_sub_counts(std::size_t n, std::size_t nslots) {
+  return n >= kSubHistogramMinRunPerSlot * nslots && nslots <= kSubHistogramMaxSlots;
+}
+
+// Per-tensor / channels-first driver: channel c's values are the runs x + (o * channels + c) *
+// inner, o < outer; they count into counts + c * stride through make_slots(c) and scalar_slot(v,
+// c), and range_at(c) receives their finite values (one tracker per channel, reduced after).
+template <class A, class MakeSlots, class ScalarSlot, class MakeRange, class DoneRange>
+inline void count_channels_first(const float* x, const ChannelLayout& l, std::uint64_t* counts, std::uint32_t stride,
+                                 bool absolute, MakeSlots make_slots, ScalarSlot scalar_slot, MakeRange make_range,
+                                 DoneRange done_range) {
+  const bool sub = use_sub_counts<A>(l.outer * l.inner, stride);
+  SubCounts<A>* sc = nullptr;
+  std::vector<SubCounts<A>> holder;
+  if (sub) {
+    holder.emplace_back(stride);
+    sc = &holder.front();
+  }
+  for (std::size_t c = 0; c < l.channels; ++c) {
+    std::uint64_t* cc = counts + c * stride;
+    const auto slots = make_slots(c);
+    auto range = make_range();
+    auto one = [&](float v) { return scalar_slot(v, c); };
+    if (sub) {
+      sc->target(cc);
+      for (std::size_t o = 0; o < l.outer; ++o)
+        count_run<A>(x + (o * l.channels + c) * l.inner, l.inner, cc, absolute, slots, one, range, *sc);
+      sc->flush();
+    } else {
+      DirectCounts<A> direct{cc};
+      for (std::size_t o = 0; o < l.outer; ++o)
+        count_run<A>(x + (o * l.channels + c) * l.inner, l.inner, cc, absolute, slots, one, range, direct);
+    }
+    done_range(c, range);
+  }
 }
 
 // Channels-last driver (inner == 1): vectors run along the channels of each row; `make_slots(c)`
@@ -227,14 +349,19 @@ inline void count_channels_last(const float* x, const ChannelLayout& l, std::uin
     std::size_t c = 0;
     for (; c + N <= l.channels; c += N) {
       const HF<A> xv = HF<A>::load_unaligned(row + c);
-      if (xsimd::any(simd::nonfinite_mask(xv))) {
+      const HF<A> v = xv & amask;
+      const auto slots = make_slots(c);
+      HI<A> s;
+      if (xsimd::all(slots.in_range(v))) {
+        s = slots.fast(v);
+      } else if (xsimd::any(simd::nonfinite_mask(xv))) {
         for (std::size_t j = 0; j < N; ++j) scalar_value(row[c + j], c + j);
         continue;
+      } else {
+        s = slots(v);
       }
-      const HF<A> v = xv & amask;
       range_at.vec(v, c);
-      const HI<A> s = make_slots(c)(v) + lane_offsets;
-      s.store_aligned(idx);
+      (s + lane_offsets).store_aligned(idx);
       std::uint64_t* base = counts + c * stride;
       for (std::size_t j = 0; j < N; ++j) ++base[idx[j]];
     }
@@ -273,6 +400,16 @@ inline float positive_zero(float v) {
   return v == 0.0f ? 0.0f : v;
 }
 
+// Runs f(std::true_type) when some grid width 2^k exceeds 1 (so 2^-k < 1 and a tiny negative v can
+// underflow to -0 on the fast path), f(std::false_type) otherwise.
+template <class A, class F>
+inline void with_grid_fix(bool needed, F f) {
+  if (needed)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
+}
+
 }  // namespace detail
 
 /// Fixed-range histogram of x[0, n), added into counts[bins + kHistogramExtraSlots].
@@ -280,10 +417,11 @@ struct f32_histogram {
   using signature = void(const float*, std::size_t, const FixedBinning&, std::uint64_t*);
   template <class A>
   void operator()(A, const float* x, std::size_t n, const FixedBinning& b, std::uint64_t* counts) const {
-    detail::NoRange none;
-    detail::count_run<A>(
-        x, n, counts, std::uint32_t(b.bins + kHistogramExtraSlots), b.absolute, detail::FixedSlots<A>(b),
-        [&](float v) { return reference::fixed_slot<A>(v, b); }, none);
+    detail::count_channels_first<A>(
+        x, ChannelLayout{1, 1, n}, counts, std::uint32_t(b.bins + kHistogramExtraSlots), b.absolute,
+        [&](std::size_t) { return detail::FixedSlots<A>(b); },
+        [&](float v, std::size_t) { return reference::fixed_slot<A>(v, b); }, [] { return detail::NoRange{}; },
+        [](std::size_t, const detail::NoRange&) {});
   }
 };
 
@@ -293,15 +431,23 @@ struct f32_grid_histogram {
   using signature = MinMax(const float*, std::size_t, const GridBinning&, std::uint64_t*);
   template <class A>
   MinMax operator()(A, const float* x, std::size_t n, const GridBinning& b, std::uint64_t* counts) const {
-    detail::RangeTracker<A> range;
     const std::uint64_t* extra = counts + b.bins;
     const std::uint64_t before[3] = {extra[kSlotNaN], extra[kSlotPosInf], extra[kSlotNegInf]};
-    detail::count_run<A>(
-        x, n, counts, std::uint32_t(b.bins + kHistogramExtraSlots), b.absolute, detail::GridSlots<A>(b),
-        [&](float v) { return reference::grid_slot<A>(v, b); }, range);
+    float mn = 0.0f, mx = 0.0f;
+    detail::with_grid_fix<A>(b.inv_width < 1.0f, [&](auto fix) {
+      constexpr bool F = decltype(fix)::value;
+      detail::count_channels_first<A>(
+          x, ChannelLayout{1, 1, n}, counts, std::uint32_t(b.bins + kHistogramExtraSlots), b.absolute,
+          [&](std::size_t) { return detail::GridSlots<A, F>(b); },
+          [&](float v, std::size_t) { return reference::grid_slot<A>(v, b); }, [] { return detail::RangeTracker<A>{}; },
+          [&](std::size_t, const detail::RangeTracker<A>& r) {
+            mn = r.min();
+            mx = r.max();
+          });
+    });
     MinMax r;
-    r.min = detail::positive_zero<A>(range.min());
-    r.max = detail::positive_zero<A>(range.max());
+    r.min = detail::positive_zero<A>(mn);
+    r.max = detail::positive_zero<A>(mx);
     r.counts.nan = extra[kSlotNaN] - before[0];
     r.counts.pos_inf = extra[kSlotPosInf] - before[1];
     r.counts.neg_inf = extra[kSlotNegInf] - before[2];
@@ -318,7 +464,7 @@ struct f32_histogram_channels {
                   std::uint64_t* counts) const {
     using F = detail::HF<A>;
     const std::uint32_t stride = std::uint32_t(b.bins + kHistogramExtraSlots);
-    if (l.inner == 1) {
+    if (l.inner == 1 && l.channels > 1) {
       detail::count_channels_last<A>(
           x, l, counts, stride, b.absolute,
           [&](std::size_t c) {
@@ -328,14 +474,10 @@ struct f32_histogram_channels {
           [&](float v, std::size_t c) { return reference::fixed_slot<A>(v, b.channel(c)); }, detail::NoChannelRanges{});
       return;
     }
-    detail::NoRange none;
-    for (std::size_t o = 0; o < l.outer; ++o)
-      for (std::size_t c = 0; c < l.channels; ++c) {
-        const FixedBinning bc = b.channel(c);
-        detail::count_run<A>(
-            x + (o * l.channels + c) * l.inner, l.inner, counts + c * stride, stride, b.absolute,
-            detail::FixedSlots<A>(bc), [&](float v) { return reference::fixed_slot<A>(v, bc); }, none);
-      }
+    detail::count_channels_first<A>(
+        x, l, counts, stride, b.absolute, [&](std::size_t c) { return detail::FixedSlots<A>(b.channel(c)); },
+        [&](float v, std::size_t c) { return reference::fixed_slot<A>(v, b.channel(c)); },
+        [] { return detail::NoRange{}; }, [](std::size_t, const detail::NoRange&) {});
   }
 };
 
@@ -350,26 +492,33 @@ struct f32_grid_histogram_channels {
                   float* mn, float* mx) const {
     using F = detail::HF<A>;
     const std::uint32_t stride = std::uint32_t(b.bins + kHistogramExtraSlots);
-    if (l.inner == 1) {
+    bool fix = false;
+    for (std::size_t c = 0; c < l.channels; ++c) fix |= b.inv_width[c] < 1.0f;
+    if (l.inner == 1 && l.channels > 1) {
+      std::vector<float> flo(l.channels), fhi(l.channels);
+      for (std::size_t c = 0; c < l.channels; ++c)
+        detail::grid_window<A>(b.inv_width[c], b.base[c], b.bins, flo[c], fhi[c]);
       detail::count_channels_last<A>(
           x, l, counts, stride, b.absolute,
           [&](std::size_t c) {
-            return detail::GridSlots<A>(F::load_unaligned(b.inv_width + c), F::load_unaligned(b.base + c), b.bins);
+            return detail::GridSlots<A>(F::load_unaligned(b.inv_width + c), F::load_unaligned(b.base + c),
+                                        F::load_unaligned(flo.data() + c), F::load_unaligned(fhi.data() + c), b.bins);
           },
           [&](float v, std::size_t c) { return reference::grid_slot<A>(v, b.channel(c)); },
           detail::ChannelRanges<A>{mn, mx});
     } else {
-      for (std::size_t o = 0; o < l.outer; ++o)
-        for (std::size_t c = 0; c < l.channels; ++c) {
-          const GridBinning bc = b.channel(c);
-          detail::RangeTracker<A> range;
-          detail::count_run<A>(
-              x + (o * l.channels + c) * l.inner, l.inner, counts + c * stride, stride, b.absolute,
-              detail::GridSlots<A>(bc), [&](float v) { return reference::grid_slot<A>(v, bc); }, range);
-          const float rmn = range.min(), rmx = range.max();
-          mn[c] = rmn < mn[c] ? rmn : mn[c];
-          mx[c] = rmx > mx[c] ? rmx : mx[c];
-        }
+      detail::with_grid_fix<A>(fix, [&](auto f) {
+        constexpr bool Fix = decltype(f)::value;
+        detail::count_channels_first<A>(
+            x, l, counts, stride, b.absolute, [&](std::size_t c) { return detail::GridSlots<A, Fix>(b.channel(c)); },
+            [&](float v, std::size_t c) { return reference::grid_slot<A>(v, b.channel(c)); },
+            [] { return detail::RangeTracker<A>{}; },
+            [&](std::size_t c, const detail::RangeTracker<A>& r) {
+              const float rmn = r.min(), rmx = r.max();
+              mn[c] = rmn < mn[c] ? rmn : mn[c];
+              mx[c] = rmx > mx[c] ? rmx : mx[c];
+            });
+      });
     }
     for (std::size_t c = 0; c < l.channels; ++c) {
       mn[c] = detail::positive_zero<A>(mn[c]);
