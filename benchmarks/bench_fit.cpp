@@ -95,5 +95,3 @@ BENCHMARK(BM_histogram_percentile)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_percentile_exact)->ArgName("N")->Arg(1 << 20)->Arg(64 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-

@@ -5,11 +5,10 @@
 // Counters: bytes/s of input read and items/s (elements, i.e. pairs for the metrics).
 #include <benchmark/benchmark.h>
 
-#include "bench_util.hpp"
-
 #include <random>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "qkern/analysis/layer_checks.hpp"
 #include "qkern/analysis/metrics.hpp"
 #include "qkern/qkern.hpp"
@@ -31,9 +30,10 @@ void set_rates(benchmark::State& state, std::size_t bytes_per_iter, std::size_t 
   state.counters["items/s"] = benchmark::Counter(it * static_cast<double>(items_per_iter), benchmark::Counter::kIsRate);
   // Two f32 streams read, nothing written: the read-only roofline over the same number of bytes.
   const std::size_t floats_read = bytes_per_iter / sizeof(float);
-  state.counters["roofline"] = benchmark::Counter(
-      it * static_cast<double>(bytes_per_iter) / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4, floats_read),
-      benchmark::Counter::kIsRate);
+  state.counters["roofline"] =
+      benchmark::Counter(it * static_cast<double>(bytes_per_iter) /
+                             qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4, floats_read),
+                         benchmark::Counter::kIsRate);
 }
 
 void BM_metric_sums(benchmark::State& state) {

@@ -5,12 +5,11 @@
 // (4 read + 1 written per element).
 #include <benchmark/benchmark.h>
 
-#include "bench_util.hpp"
-
 #include <cstdint>
 #include <random>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "qkern/qkern.hpp"
 
 namespace {
@@ -33,9 +32,9 @@ void set_counters(benchmark::State& state, std::size_t n, RequantizeRounding r) 
   state.counters["bytes/s"] =
       benchmark::Counter(5.0 * double(n), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1024);
   // int32 in, 8-bit out: the read 4 B + write 1 B roofline of the same size, measured in this run.
-  state.counters["roofline"] =
-      benchmark::Counter(5.0 * double(n) / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4_write1, n),
-                         benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["roofline"] = benchmark::Counter(
+      5.0 * double(n) / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4_write1, n),
+      benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(rounding_name(r)) + " " + dispatch::selected_arch_name());
 }
 

@@ -4,15 +4,14 @@
 // activation tensor. Runs on an embedded synthetic tensor (fixed seed): normal values, rare large
 // outliers, one channel with a ten times wider range, and a few NaNs; prints scale, zero point,
 // SQNR and max error per scheme.
-#include <qkern/qkern.hpp>
-
-#include "demo_emulation.hpp"
-
 #include <cmath>
 #include <cstdio>
+#include <qkern/qkern.hpp>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "demo_emulation.hpp"
 
 namespace {
 
@@ -60,9 +59,12 @@ Error error_of(const std::vector<float>& x, const std::vector<float>& y) {
 
 const char* convention_name(qkern::Convention c) {
   switch (c) {
-    case qkern::Convention::pytorch: return "pytorch";
-    case qkern::Convention::tensorrt: return "tensorrt";
-    default: return "qkern";
+    case qkern::Convention::pytorch:
+      return "pytorch";
+    case qkern::Convention::tensorrt:
+      return "tensorrt";
+    default:
+      return "qkern";
   }
 }
 
@@ -109,8 +111,9 @@ int main() {
                 cfg.scheme == Scheme::affine ? "affine" : "symmetric", convention_name(cfg.convention),
                 ("ch5 " + std::to_string(cp.scale[5]).substr(0, 7)).c_str(), "-", ce.sqnr_db, ce.max_abs);
   }
-  std::printf("\nPer-channel parameters give the wide channel 5 its own scale; the narrow channels keep\n"
-              "their resolution, so SQNR rises. NaNs quantize to the zero point and are excluded here.\n");
+  std::printf(
+      "\nPer-channel parameters give the wide channel 5 its own scale; the narrow channels keep\n"
+      "their resolution, so SQNR rises. NaNs quantize to the zero point and are excluded here.\n");
 
   // Calibration: one histogram pass, every fitting method from it, side by side.
   std::printf("\n== Calibration: one histogram of |x|, every fitting method (per-tensor int8 symmetric) ==\n");
@@ -126,10 +129,10 @@ int main() {
   for (std::size_t i = 0; i < magnitude.size(); ++i) magnitude[i] = std::fabs(t.data[i]);
   const ExactPercentile exact = percentile_exact(magnitude.data(), magnitude.size(), 99.9);
   const PercentileEstimate estimate = percentile(observer.view(), 99.9);
-  std::printf("99.9th percentile of |x|: exact %.4f (NaN skipped: %llu); from the histogram %.4f, guaranteed bracket "
-              "[%.4f, %.4f]\n",
-              exact.value, static_cast<unsigned long long>(exact.counts.nan), estimate.value, estimate.lower,
-              estimate.upper);
+  std::printf(
+      "99.9th percentile of |x|: exact %.4f (NaN skipped: %llu); from the histogram %.4f, guaranteed bracket "
+      "[%.4f, %.4f]\n",
+      exact.value, static_cast<unsigned long long>(exact.counts.nan), estimate.value, estimate.lower, estimate.upper);
 
   demo::run_emulation_section();
   return 0;

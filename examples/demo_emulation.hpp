@@ -9,11 +9,10 @@
 // emulation, and judged by the three-way test on 800 held-out samples.
 #pragma once
 
-#include <qkern/qkern.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <qkern/qkern.hpp>
 #include <random>
 #include <vector>
 
@@ -184,7 +183,8 @@ struct EmulationResult {
 inline std::vector<std::vector<float>> rows_of(const std::vector<float>& y, std::size_t from, std::size_t to,
                                                std::size_t width) {
   std::vector<std::vector<float>> r;
-  for (std::size_t s = from; s < to; ++s) r.emplace_back(y.begin() + long(s * width), y.begin() + long((s + 1) * width));
+  for (std::size_t s = from; s < to; ++s)
+    r.emplace_back(y.begin() + long(s * width), y.begin() + long((s + 1) * width));
   return r;
 }
 
@@ -264,8 +264,9 @@ inline EmulationResult emulate(const Data& d, const Model& m) {
 
   // The verdict: three-way on the held-out samples.
   const std::vector<int> truth(d.labels.begin() + long(calib), d.labels.end());
-  r.three_way = analysis::three_way_compare(rows_of(logits, calib, S, d.classes), rows_of(int_logits, calib, S, d.classes),
-                                            truth, analysis::TopKAccuracy{1}, {"top-1 accuracy", true, false});
+  r.three_way =
+      analysis::three_way_compare(rows_of(logits, calib, S, d.classes), rows_of(int_logits, calib, S, d.classes), truth,
+                                  analysis::TopKAccuracy{1}, {"top-1 accuracy", true, false});
   r.l1_spread = analysis::channel_range_spread(h1.data(), ChannelLayout{S, 32, 1});
   r.l2_spread = analysis::channel_range_spread(h2.data(), ChannelLayout{S, 32, 1});
   return r;
@@ -279,19 +280,24 @@ inline void run_emulation_section() {
     const Model m = build_model(d, wide, wide == 40.0f ? &fold : nullptr);
     const EmulationResult r = emulate(d, m);
     std::printf("\n-- layer 2 (no BatchNorm) with channel 5 scaled x%g --\n", double(wide));
-    std::printf("integer vs fake-quant emulation: %.2f%% of hidden codes identical (max %d code apart), "
-                "argmax agrees on %.1f%% of samples\n",
-                100.0 * r.code_agreement, r.max_code_difference, 100.0 * r.argmax_agreement);
-    std::printf("layer 1 (BN folded) range spread %.1fx: %s\n", r.l1_spread.spread, r.l1_spread.flagged ? "FLAGGED" : "ok");
+    std::printf(
+        "integer vs fake-quant emulation: %.2f%% of hidden codes identical (max %d code apart), "
+        "argmax agrees on %.1f%% of samples\n",
+        100.0 * r.code_agreement, r.max_code_difference, 100.0 * r.argmax_agreement);
+    std::printf("layer 1 (BN folded) range spread %.1fx: %s\n", r.l1_spread.spread,
+                r.l1_spread.flagged ? "FLAGGED" : "ok");
     std::printf("layer 2 (BN-less)   range spread %.1fx: %s%s%s\n", r.l2_spread.spread,
-                r.l2_spread.flagged ? "FLAGGED - " : "ok", r.l2_spread.flagged ? r.l2_spread.explanation.c_str() : "", "");
+                r.l2_spread.flagged ? "FLAGGED - " : "ok", r.l2_spread.flagged ? r.l2_spread.explanation.c_str() : "",
+                "");
     std::printf("%s", r.three_way.table().c_str());
   }
-  std::printf("\nBatchNorm fold of layer 1 (per output channel weight ranges):\n  before: spread %.2fx, after: spread %.2fx\n",
-              fold.before.spread_ratio, fold.after.spread_ratio);
-  std::printf("The wide channel of the BN-less layer forces a coarse per-tensor activation scale on every\n"
-              "other channel: the range check flags it and the two-way SQNR falls, but only the three-way\n"
-              "test (each model against the ground truth) says what it costs on the task.\n");
+  std::printf(
+      "\nBatchNorm fold of layer 1 (per output channel weight ranges):\n  before: spread %.2fx, after: spread %.2fx\n",
+      fold.before.spread_ratio, fold.after.spread_ratio);
+  std::printf(
+      "The wide channel of the BN-less layer forces a coarse per-tensor activation scale on every\n"
+      "other channel: the range check flags it and the two-way SQNR falls, but only the three-way\n"
+      "test (each model against the ground truth) says what it costs on the task.\n");
 }
 
 }  // namespace demo

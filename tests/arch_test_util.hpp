@@ -32,10 +32,9 @@ struct ArchNames {
 template <class K, class A>
 constexpr auto kernel_for = &qkern::dispatch::ArchKernel<K, A>::run;
 
-#define QKERN_SKIP_UNLESS_CPU_RUNS(A)                                                 \
-  do {                                                                                \
-    if (!qkern::simd::runtime_supports<A>())                                          \
-      GTEST_SKIP() << "CPU cannot run " << qkern::simd::arch_name<A>();               \
+#define QKERN_SKIP_UNLESS_CPU_RUNS(A)                                                                          \
+  do {                                                                                                         \
+    if (!qkern::simd::runtime_supports<A>()) GTEST_SKIP() << "CPU cannot run " << qkern::simd::arch_name<A>(); \
   } while (0)
 
 inline std::uint32_t bits_of(float f) {

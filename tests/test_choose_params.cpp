@@ -9,15 +9,15 @@ namespace {
 
 using namespace qkern;
 
-const Convention kConventions[] = {Convention::qkern, Convention::pytorch, Convention::onnxruntime,
-                                   Convention::tensorrt, Convention::tflite, Convention::fbgemm};
+const Convention kConventions[] = {Convention::qkern,    Convention::pytorch, Convention::onnxruntime,
+                                   Convention::tensorrt, Convention::tflite,  Convention::fbgemm};
 const DType kDTypes[] = {DType::int4, DType::uint4, DType::int8, DType::uint8, DType::int16, DType::uint16};
 
 TEST(ChooseParams, EveryConventionGivesValidParametersOnDegenerateRanges) {  // SF-2, SF-3, SF-7, SF-8, SF-15
   const double fmax = std::numeric_limits<float>::max();
-  const std::pair<double, double> ranges[] = {{0, 0},        {2.5, 2.5},    {-2.5, -2.5}, {1e-38, 1e-38}, {-1e-40, 1e-40},
-                                              {-fmax, fmax}, {0, fmax},     {-fmax, 0},   {-1e-30, 1e-30}, {-3, 5},
-                                              {0, 1e-45},    {7e-46, 7e-46}};
+  const std::pair<double, double> ranges[] = {{0, 0},          {2.5, 2.5},    {-2.5, -2.5}, {1e-38, 1e-38},
+                                              {-1e-40, 1e-40}, {-fmax, fmax}, {0, fmax},    {-fmax, 0},
+                                              {-1e-30, 1e-30}, {-3, 5},       {0, 1e-45},   {7e-46, 7e-46}};
   for (Convention conv : kConventions)
     for (DType t : kDTypes)
       for (Scheme s : {Scheme::affine, Scheme::symmetric})
@@ -29,8 +29,8 @@ TEST(ChooseParams, EveryConventionGivesValidParametersOnDegenerateRanges) {  // 
                 const RangeOptions o{s, narrow, reduce, pow2};
                 QuantParams p;
                 ASSERT_NO_THROW(p = choose_params(r.first, r.second, t, o, conv));
-                EXPECT_NO_THROW(validate(p)) << "convention " << int(conv) << " " << dtype_name(t) << " [" << r.first << ", "
-                                             << r.second << "] scale " << p.scale << " zp " << p.zero_point;
+                EXPECT_NO_THROW(validate(p)) << "convention " << int(conv) << " " << dtype_name(t) << " [" << r.first
+                                             << ", " << r.second << "] scale " << p.scale << " zp " << p.zero_point;
                 if (pow2) {
                   int e;
                   EXPECT_EQ(std::frexp(p.scale, &e), 0.5f) << "power-of-two scale, got " << p.scale;

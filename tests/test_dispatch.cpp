@@ -22,10 +22,14 @@ TEST(Dispatch, LogsTheInstructionSetsThisRunCovers) {
 
 TEST(Dispatch, SelectsTheBestArchTheCpuRuns) {
   const std::string chosen = dispatch::selected_arch_name();
-  if (simd::runtime_supports<xsimd::avx512bw>()) EXPECT_EQ(chosen, "avx512bw");
-  else if (simd::runtime_supports<xsimd::fma3<xsimd::avx2>>()) EXPECT_EQ(chosen, "fma3_avx2");
-  else if (simd::runtime_supports<xsimd::sse4_2>()) EXPECT_EQ(chosen, "sse4_2");
-  else EXPECT_EQ(chosen, "sse2");
+  if (simd::runtime_supports<xsimd::avx512bw>())
+    EXPECT_EQ(chosen, "avx512bw");
+  else if (simd::runtime_supports<xsimd::fma3<xsimd::avx2>>())
+    EXPECT_EQ(chosen, "fma3_avx2");
+  else if (simd::runtime_supports<xsimd::sse4_2>())
+    EXPECT_EQ(chosen, "sse4_2");
+  else
+    EXPECT_EQ(chosen, "sse2");
   // The selected pointer is one of the compiled instantiations.
   using K = kernels::f32_s8_quantize;
   const auto f = dispatch::select<K>();

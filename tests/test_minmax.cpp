@@ -66,13 +66,15 @@ TYPED_TEST(MinMaxKernels, PerChannelMatchesReference) {
   QKERN_SKIP_UNLESS_CPU_RUNS(TypeParam);
   std::mt19937 rng(19);
   const auto specials = special_floats();
-  for (ChannelLayout l : {ChannelLayout{5, 1, 1}, ChannelLayout{4, 15, 1}, ChannelLayout{3, 16, 1}, ChannelLayout{7, 33, 1},
-                          ChannelLayout{2, 64, 1}, ChannelLayout{2, 3, 7}, ChannelLayout{3, 4, 49}, ChannelLayout{1, 6, 130}}) {
+  for (ChannelLayout l :
+       {ChannelLayout{5, 1, 1}, ChannelLayout{4, 15, 1}, ChannelLayout{3, 16, 1}, ChannelLayout{7, 33, 1},
+        ChannelLayout{2, 64, 1}, ChannelLayout{2, 3, 7}, ChannelLayout{3, 4, 49}, ChannelLayout{1, 6, 130}}) {
     auto x = random_floats(rng, l.size(), 3.0f);
     for (std::size_t i = 0; i < x.size(); i += 11) x[i] = specials[i % specials.size()];
     const auto want = reference::minmax(x.data(), l);
     const auto want_abs = reference::absmax(x.data(), l);
-    std::vector<float> mn(l.channels, std::numeric_limits<float>::infinity()), mx(l.channels, -std::numeric_limits<float>::infinity());
+    std::vector<float> mn(l.channels, std::numeric_limits<float>::infinity()),
+        mx(l.channels, -std::numeric_limits<float>::infinity());
     std::vector<ValueCounts> counts(l.channels);
     kernel_for<kernels::f32_minmax_channels, TypeParam>(x.data(), l, mn.data(), mx.data(), counts.data());
     std::vector<float> am(l.channels, 0.0f);

@@ -13,7 +13,9 @@ namespace {
 using namespace qkern;
 using namespace qkern_test;
 
-const Arithmetic kArithmetics[] = {Arithmetic::onnx(), Arithmetic::pytorch(), Arithmetic::tflite(),
+const Arithmetic kArithmetics[] = {Arithmetic::onnx(),
+                                   Arithmetic::pytorch(),
+                                   Arithmetic::tflite(),
                                    {ScaleOp::multiply_by_reciprocal, Rounding::half_away_from_zero}};
 
 // Parameter sets for storage Q: several dtypes / ranges stored in Q, scales (powers of two make
@@ -49,9 +51,12 @@ std::vector<float> test_data(std::mt19937& rng, const QuantParams& p, std::size_
   std::vector<float> v(n);
   for (auto& x : v) {
     const int k = kind(rng);
-    if (k < 6) x = u(rng);
-    else if (k < 9) x = (float(code(rng) - p.zero_point) + 0.5f) * p.scale;  // tie (exact when scale is 2^k)
-    else x = specials[rng() % specials.size()];
+    if (k < 6)
+      x = u(rng);
+    else if (k < 9)
+      x = (float(code(rng) - p.zero_point) + 0.5f) * p.scale;  // tie (exact when scale is 2^k)
+    else
+      x = specials[rng() % specials.size()];
   }
   return v;
 }
@@ -200,8 +205,8 @@ std::vector<ChannelLayout> channel_layouts() {
   std::vector<ChannelLayout> ls;
   for (std::size_t c : {1, 3, 15, 16, 17, 33, 64}) ls.push_back({3, c, 1});  // channels last (NHWC)
   for (std::size_t inner : {2, 5, 16, 19, 49}) ls.push_back({2, 3, inner});  // NCHW-like
-  ls.push_back({1, 5, 37});                                                   // axis 0 (OIHW weights)
-  ls.push_back({0, 4, 4});                                                    // empty
+  ls.push_back({1, 5, 37});                                                  // axis 0 (OIHW weights)
+  ls.push_back({0, 4, 4});                                                   // empty
   return ls;
 }
 
@@ -272,7 +277,8 @@ TYPED_TEST(QuantizeKernels, PerChannelMatchesReference) {
 
 TEST(Quantize, DocumentedSemanticsOnSpecialValues) {
   const float inf = std::numeric_limits<float>::infinity();
-  const float x[] = {std::nanf(""), inf, -inf, 1e30f, -1e30f, -0.0f, 0.04f, -0.04f, 0.0625f, 0.1875f, 0.3125f, -0.3125f};
+  const float x[] = {std::nanf(""), inf,    -inf,    1e30f,   -1e30f,  -0.0f,
+                     0.04f,         -0.04f, 0.0625f, 0.1875f, 0.3125f, -0.3125f};
   std::int8_t q[12];
   quantize(x, q, 12, QuantParams::make(DType::int8, 0.125f, 3));
   // NaN -> zp; +-Inf and huge saturate; -0 and |x| < scale/2 give zp; ties (0.5, 1.5, 2.5) go to even.
@@ -354,8 +360,10 @@ TEST(Quantize, InvalidArgumentsNameTheArgument) {
   expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, 0.0f, 0)); }, "params.scale");
   expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, -1.0f, 0)); }, "params.scale");
   expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, std::nanf(""), 0)); }, "params.scale");
-  expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, std::numeric_limits<float>::infinity(), 0)); }, "params.scale");
-  expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, 1e-45f, 0)); }, "params.scale");  // 1/scale overflows
+  expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, std::numeric_limits<float>::infinity(), 0)); },
+             "params.scale");
+  expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, 1e-45f, 0)); },
+             "params.scale");  // 1/scale overflows
   expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, 1.0f, 200)); }, "params.zero_point");
   expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, 1.0f, 0, QRange{5, 5})); }, "params.qmin/qmax");
   expect_arg([&] { quantize(x, q, 4, QuantParams::make(DType::int8, 1.0f, 0, QRange{-200, 5})); }, "params.qmin/qmax");

@@ -5,9 +5,8 @@
 #include <gtest/gtest.h>
 
 // README-EXAMPLE-BEGIN
-#include <qkern/qkern.hpp>
-
 #include <cstdint>
+#include <qkern/qkern.hpp>
 #include <vector>
 
 std::vector<std::int8_t> quantize_activations(const std::vector<float>& x) {

@@ -20,8 +20,8 @@ template <class Q>
 void pack_nibbles(const Q* codes, std::uint8_t* packed, std::size_t n, int lo, int hi) {
   for (std::size_t i = 0; i < n; ++i)
     if (codes[i] < lo || codes[i] > hi)
-      throw_invalid("codes", "codes[" + std::to_string(i) + "] = " + std::to_string(int(codes[i])) +
-                                 " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      throw_invalid("codes", "codes[" + std::to_string(i) + "] = " + std::to_string(int(codes[i])) + " is outside [" +
+                                 std::to_string(lo) + ", " + std::to_string(hi) + "]");
   for (std::size_t i = 0; i + 1 < n; i += 2)
     packed[i / 2] = static_cast<std::uint8_t>((codes[i] & 0x0F) | ((codes[i + 1] & 0x0F) << 4));
   if (n % 2) packed[n / 2] = static_cast<std::uint8_t>(codes[n - 1] & 0x0F);

@@ -43,8 +43,8 @@ class ChannelMinMaxAccumulator {
   /// differs from the accumulator's channel count, "x" when x is null and the layout non-empty.
   void update(const float* x, const ChannelLayout& layout) {
     if (layout.channels != min_.size())
-      detail::throw_invalid("layout", "has " + std::to_string(layout.channels) + " channels, expected " +
-                                          std::to_string(min_.size()));
+      detail::throw_invalid(
+          "layout", "has " + std::to_string(layout.channels) + " channels, expected " + std::to_string(min_.size()));
     if (layout.size() != 0 && x == nullptr) detail::throw_invalid("x", "is null");
     if (layout.size() == 0) return;
     dispatch::select<kernels::f32_minmax_channels>()(x, layout, min_.data(), max_.data(), counts_.data());
@@ -84,8 +84,7 @@ inline std::vector<AbsMax> absmax(const float* x, const ChannelLayout& layout) {
   if (layout.size() != 0 && x == nullptr) detail::throw_invalid("x", "is null");
   std::vector<float> value(layout.channels, 0.0f);
   std::vector<ValueCounts> counts(layout.channels);
-  if (layout.size() != 0)
-    dispatch::select<kernels::f32_absmax_channels>()(x, layout, value.data(), counts.data());
+  if (layout.size() != 0) dispatch::select<kernels::f32_absmax_channels>()(x, layout, value.data(), counts.data());
   std::vector<AbsMax> r(layout.channels);
   for (std::size_t c = 0; c < layout.channels; ++c) r[c] = {value[c], counts[c]};
   return r;

@@ -3,7 +3,6 @@
 // qkern.hpp: umbrella header, includes every public header.
 #pragma once
 
-#include "qkern/version.hpp"
 #include "qkern/analysis/calibration_checks.hpp"
 #include "qkern/analysis/layer_checks.hpp"
 #include "qkern/analysis/metrics.hpp"
@@ -39,3 +38,4 @@
 #include "qkern/reference/requantize.hpp"
 #include "qkern/reference/select.hpp"
 #include "qkern/requantize.hpp"
+#include "qkern/version.hpp"

@@ -38,11 +38,36 @@ inline void check_pointers(const void* in, const char* in_name, const void* out,
   if (nonempty && out == nullptr) throw_invalid(out_name, "is null");
 }
 
-template <class Q> struct QuantizeKernel;
-template <> struct QuantizeKernel<std::int8_t> { using tensor = kernels::f32_s8_quantize; using channels = kernels::f32_s8_quantize_channels; using dequant = kernels::s8_f32_dequantize; using dequant_channels = kernels::s8_f32_dequantize_channels; };
-template <> struct QuantizeKernel<std::uint8_t> { using tensor = kernels::f32_u8_quantize; using channels = kernels::f32_u8_quantize_channels; using dequant = kernels::u8_f32_dequantize; using dequant_channels = kernels::u8_f32_dequantize_channels; };
-template <> struct QuantizeKernel<std::int16_t> { using tensor = kernels::f32_s16_quantize; using channels = kernels::f32_s16_quantize_channels; using dequant = kernels::s16_f32_dequantize; using dequant_channels = kernels::s16_f32_dequantize_channels; };
-template <> struct QuantizeKernel<std::uint16_t> { using tensor = kernels::f32_u16_quantize; using channels = kernels::f32_u16_quantize_channels; using dequant = kernels::u16_f32_dequantize; using dequant_channels = kernels::u16_f32_dequantize_channels; };
+template <class Q>
+struct QuantizeKernel;
+template <>
+struct QuantizeKernel<std::int8_t> {
+  using tensor = kernels::f32_s8_quantize;
+  using channels = kernels::f32_s8_quantize_channels;
+  using dequant = kernels::s8_f32_dequantize;
+  using dequant_channels = kernels::s8_f32_dequantize_channels;
+};
+template <>
+struct QuantizeKernel<std::uint8_t> {
+  using tensor = kernels::f32_u8_quantize;
+  using channels = kernels::f32_u8_quantize_channels;
+  using dequant = kernels::u8_f32_dequantize;
+  using dequant_channels = kernels::u8_f32_dequantize_channels;
+};
+template <>
+struct QuantizeKernel<std::int16_t> {
+  using tensor = kernels::f32_s16_quantize;
+  using channels = kernels::f32_s16_quantize_channels;
+  using dequant = kernels::s16_f32_dequantize;
+  using dequant_channels = kernels::s16_f32_dequantize_channels;
+};
+template <>
+struct QuantizeKernel<std::uint16_t> {
+  using tensor = kernels::f32_u16_quantize;
+  using channels = kernels::f32_u16_quantize_channels;
+  using dequant = kernels::u16_f32_dequantize;
+  using dequant_channels = kernels::u16_f32_dequantize_channels;
+};
 
 // Per-channel kernel constants, padded to a multiple of kernels::kMaxLanes by repeating channel 0.
 struct ChannelConstantsStorage {

@@ -12,8 +12,9 @@
 #define QKERN_DETAIL_STR2(x) #x
 #define QKERN_DETAIL_STR(x) QKERN_DETAIL_STR2(x)
 /// "major.minor.patch", spelled from the three macros above (so they stay the only source).
-#define QKERN_VERSION_STRING \
-  QKERN_DETAIL_STR(QKERN_VERSION_MAJOR) "." QKERN_DETAIL_STR(QKERN_VERSION_MINOR) "." QKERN_DETAIL_STR(QKERN_VERSION_PATCH)
+#define QKERN_VERSION_STRING            \
+  QKERN_DETAIL_STR(QKERN_VERSION_MAJOR) \
+  "." QKERN_DETAIL_STR(QKERN_VERSION_MINOR) "." QKERN_DETAIL_STR(QKERN_VERSION_PATCH)
 
 namespace qkern {
 /// The version this header belongs to, as "major.minor.patch".

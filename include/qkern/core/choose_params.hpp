@@ -61,7 +61,9 @@ inline constexpr float kPyTorchEps = 1.1920928955078125e-07f;
 
 /// True when the widened range [min(min,0), max(max,0)] has zero width (all-zero data): the fitted
 /// parameters are then the documented fallback (scale 1, zero point 0 or the nearest code).
-inline bool range_is_degenerate(double min, double max) { return std::fmin(min, 0.0) == 0.0 && std::fmax(max, 0.0) == 0.0; }
+inline bool range_is_degenerate(double min, double max) {
+  return std::fmin(min, 0.0) == 0.0 && std::fmax(max, 0.0) == 0.0;
+}
 
 namespace detail {
 
@@ -122,10 +124,14 @@ inline QRange convention_range(DType dtype, const RangeOptions& o, Convention co
 
 inline Arithmetic convention_arithmetic(Convention conv) {
   switch (conv) {
-    case Convention::pytorch: return Arithmetic::pytorch();
-    case Convention::fbgemm: return Arithmetic::fbgemm();
-    case Convention::tflite: return Arithmetic::tflite();
-    default: return Arithmetic::onnx();
+    case Convention::pytorch:
+      return Arithmetic::pytorch();
+    case Convention::fbgemm:
+      return Arithmetic::fbgemm();
+    case Convention::tflite:
+      return Arithmetic::tflite();
+    default:
+      return Arithmetic::onnx();
   }
 }
 
@@ -143,8 +149,8 @@ inline std::int32_t symmetric_zero_point(DType dtype, QRange r, Convention conv,
 inline QuantParams choose_qkern(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
   QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::onnx());
   if (lo == 0.0 && hi == 0.0) {  // SF-2: all zero
-    p.zero_point = o.scheme == Scheme::symmetric ? symmetric_zero_point(dtype, r, Convention::qkern)
-                                                 : clamp_code(0.0, r);
+    p.zero_point =
+        o.scheme == Scheme::symmetric ? symmetric_zero_point(dtype, r, Convention::qkern) : clamp_code(0.0, r);
     return p;
   }
   if (o.scheme == Scheme::symmetric) {
@@ -213,8 +219,7 @@ inline QuantParams choose_onnxruntime(double lo, double hi, DType dtype, QRange 
 }
 
 inline QuantParams choose_tensorrt(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
-  if (o.scheme != Scheme::symmetric)
-    throw_invalid("options.scheme", "the TensorRT convention is symmetric only");
+  if (o.scheme != Scheme::symmetric) throw_invalid("options.scheme", "the TensorRT convention is symmetric only");
   QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::onnx());
   const double amax = std::fmax(-lo, hi);
   const double bound = is_signed(dtype) ? r.qmax : r.qmax;  // 127 for int8, 255 for uint8
@@ -270,8 +275,10 @@ inline QuantParams choose_fbgemm(double min_d, double max_d, DType dtype, QRange
   if (scale < kSmallScaleThreshold) {
     const float org = scale;
     scale = kSmallScaleThreshold;
-    if (mn == 0.0f) mx = kSmallScaleThreshold * float(r.qmax - r.qmin);
-    else if (mx == 0.0f) mn = -kSmallScaleThreshold * float(r.qmax - r.qmin);
+    if (mn == 0.0f)
+      mx = kSmallScaleThreshold * float(r.qmax - r.qmin);
+    else if (mx == 0.0f)
+      mn = -kSmallScaleThreshold * float(r.qmax - r.qmin);
     else {
       const float amp = kSmallScaleThreshold / org;
       mn *= amp;
@@ -300,8 +307,11 @@ inline QuantParams choose_params(double min, double max, DType dtype, RangeOptio
                                  Convention convention = Convention::qkern) {
   if (!std::isfinite(min)) detail::throw_invalid("min", "must be finite, got " + std::to_string(min));
   if (!std::isfinite(max)) detail::throw_invalid("max", "must be finite, got " + std::to_string(max));
-  if (min > max) detail::throw_invalid("min", "is greater than max (" + std::to_string(min) + " > " + std::to_string(max) + ")");
-  if (dtype == DType::int32) detail::throw_invalid("dtype", "parameters from a range are for int4..int16 codes; int32 biases use input_scale * weight_scale");
+  if (min > max)
+    detail::throw_invalid("min", "is greater than max (" + std::to_string(min) + " > " + std::to_string(max) + ")");
+  if (dtype == DType::int32)
+    detail::throw_invalid(
+        "dtype", "parameters from a range are for int4..int16 codes; int32 biases use input_scale * weight_scale");
   if (options.range) {
     detail::validate_range(dtype, options.range->qmin, options.range->qmax, "options.range");
     if (options.range->qmin > 0 || options.range->qmax < 0)
@@ -313,12 +323,18 @@ inline QuantParams choose_params(double min, double max, DType dtype, RangeOptio
   const double lo = std::fmin(min, 0.0), hi = std::fmax(max, 0.0);
   simd::FloatEnvironmentGuard env;
   switch (convention) {
-    case Convention::pytorch: return detail::choose_pytorch(lo, hi, dtype, r, options);
-    case Convention::onnxruntime: return detail::choose_onnxruntime(lo, hi, dtype, r, options);
-    case Convention::tensorrt: return detail::choose_tensorrt(lo, hi, dtype, r, options);
-    case Convention::tflite: return detail::choose_tflite(lo, hi, dtype, r, options);
-    case Convention::fbgemm: return detail::choose_fbgemm(min, max, dtype, r, options);
-    case Convention::qkern: break;
+    case Convention::pytorch:
+      return detail::choose_pytorch(lo, hi, dtype, r, options);
+    case Convention::onnxruntime:
+      return detail::choose_onnxruntime(lo, hi, dtype, r, options);
+    case Convention::tensorrt:
+      return detail::choose_tensorrt(lo, hi, dtype, r, options);
+    case Convention::tflite:
+      return detail::choose_tflite(lo, hi, dtype, r, options);
+    case Convention::fbgemm:
+      return detail::choose_fbgemm(min, max, dtype, r, options);
+    case Convention::qkern:
+      break;
   }
   return detail::choose_qkern(lo, hi, dtype, r, options);
 }

@@ -24,13 +24,20 @@ struct QRange {
 /// Full code range of a type: int8 [-128, 127], uint4 [0, 15], ...
 constexpr QRange full_range(DType t) {
   switch (t) {
-    case DType::int4: return {-8, 7};
-    case DType::uint4: return {0, 15};
-    case DType::int8: return {-128, 127};
-    case DType::uint8: return {0, 255};
-    case DType::int16: return {-32768, 32767};
-    case DType::uint16: return {0, 65535};
-    case DType::int32: return {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()};
+    case DType::int4:
+      return {-8, 7};
+    case DType::uint4:
+      return {0, 15};
+    case DType::int8:
+      return {-128, 127};
+    case DType::uint8:
+      return {0, 255};
+    case DType::int16:
+      return {-32768, 32767};
+    case DType::uint16:
+      return {0, 65535};
+    case DType::int32:
+      return {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()};
   }
   return {0, 0};
 }
@@ -48,37 +55,74 @@ constexpr bool is_signed(DType t) { return full_range(t).qmin < 0; }
 /// Number of value bits (4, 8, 16 or 32).
 constexpr int bit_width(DType t) {
   switch (t) {
-    case DType::int4: case DType::uint4: return 4;
-    case DType::int8: case DType::uint8: return 8;
-    case DType::int16: case DType::uint16: return 16;
-    case DType::int32: return 32;
+    case DType::int4:
+    case DType::uint4:
+      return 4;
+    case DType::int8:
+    case DType::uint8:
+      return 8;
+    case DType::int16:
+    case DType::uint16:
+      return 16;
+    case DType::int32:
+      return 32;
   }
   return 0;
 }
 
 constexpr const char* dtype_name(DType t) {
   switch (t) {
-    case DType::int4: return "int4";
-    case DType::uint4: return "uint4";
-    case DType::int8: return "int8";
-    case DType::uint8: return "uint8";
-    case DType::int16: return "int16";
-    case DType::uint16: return "uint16";
-    case DType::int32: return "int32";
+    case DType::int4:
+      return "int4";
+    case DType::uint4:
+      return "uint4";
+    case DType::int8:
+      return "int8";
+    case DType::uint8:
+      return "uint8";
+    case DType::int16:
+      return "int16";
+    case DType::uint16:
+      return "uint16";
+    case DType::int32:
+      return "int32";
   }
   return "?";
 }
 
 /// The C++ storage type of each DType (int4 lives in int8_t, uint4 in uint8_t).
-template <DType T> struct storage;
-template <> struct storage<DType::int4> { using type = std::int8_t; };
-template <> struct storage<DType::uint4> { using type = std::uint8_t; };
-template <> struct storage<DType::int8> { using type = std::int8_t; };
-template <> struct storage<DType::uint8> { using type = std::uint8_t; };
-template <> struct storage<DType::int16> { using type = std::int16_t; };
-template <> struct storage<DType::uint16> { using type = std::uint16_t; };
-template <> struct storage<DType::int32> { using type = std::int32_t; };
-template <DType T> using storage_t = typename storage<T>::type;
+template <DType T>
+struct storage;
+template <>
+struct storage<DType::int4> {
+  using type = std::int8_t;
+};
+template <>
+struct storage<DType::uint4> {
+  using type = std::uint8_t;
+};
+template <>
+struct storage<DType::int8> {
+  using type = std::int8_t;
+};
+template <>
+struct storage<DType::uint8> {
+  using type = std::uint8_t;
+};
+template <>
+struct storage<DType::int16> {
+  using type = std::int16_t;
+};
+template <>
+struct storage<DType::uint16> {
+  using type = std::uint16_t;
+};
+template <>
+struct storage<DType::int32> {
+  using type = std::int32_t;
+};
+template <DType T>
+using storage_t = typename storage<T>::type;
 
 /// True for the integer types qkern's quantize kernels write.
 template <class Q>
@@ -98,11 +142,18 @@ constexpr QRange storage_range() {
 template <class Q>
 constexpr bool stored_in(DType t) {
   switch (t) {
-    case DType::int4: case DType::int8: return std::is_same<Q, std::int8_t>::value;
-    case DType::uint4: case DType::uint8: return std::is_same<Q, std::uint8_t>::value;
-    case DType::int16: return std::is_same<Q, std::int16_t>::value;
-    case DType::uint16: return std::is_same<Q, std::uint16_t>::value;
-    case DType::int32: return std::is_same<Q, std::int32_t>::value;
+    case DType::int4:
+    case DType::int8:
+      return std::is_same<Q, std::int8_t>::value;
+    case DType::uint4:
+    case DType::uint8:
+      return std::is_same<Q, std::uint8_t>::value;
+    case DType::int16:
+      return std::is_same<Q, std::int16_t>::value;
+    case DType::uint16:
+      return std::is_same<Q, std::uint16_t>::value;
+    case DType::int32:
+      return std::is_same<Q, std::int32_t>::value;
   }
   return false;
 }

@@ -48,8 +48,8 @@ inline void require_valid_scale(double scale, const char* argument) {
     throw_invalid(argument, "scale must be finite and > 0, got " + std::to_string(scale));
   const float s = static_cast<float>(scale);
   if (!(s > 0.0f) || !std::isfinite(1.0f / s))
-    throw_invalid(argument, "scale " + std::to_string(scale) +
-                                " is not representable as a float32 with a finite reciprocal");
+    throw_invalid(argument,
+                  "scale " + std::to_string(scale) + " is not representable as a float32 with a finite reciprocal");
 }
 
 }  // namespace detail

@@ -28,8 +28,8 @@ struct ChannelLayout {
     const int rank = static_cast<int>(shape.size());
     if (rank == 0) detail::throw_invalid("shape", "per-channel work needs a tensor of rank >= 1");
     if (axis < -rank || axis >= rank)
-      detail::throw_invalid("axis", "axis " + std::to_string(axis) + " is out of range for rank " +
-                                        std::to_string(rank));
+      detail::throw_invalid("axis",
+                            "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
     if (axis < 0) axis += rank;
     ChannelLayout l;
     l.outer = 1;

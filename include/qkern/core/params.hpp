@@ -79,9 +79,7 @@ struct ChannelQuantParams {
   std::size_t channels() const { return scale.size(); }
   QRange range() const { return {qmin, qmax}; }
   /// Channel c as per-tensor parameters.
-  QuantParams channel(std::size_t c) const {
-    return {scale[c], zero_point[c], dtype, qmin, qmax, arithmetic};
-  }
+  QuantParams channel(std::size_t c) const { return {scale[c], zero_point[c], dtype, qmin, qmax, arithmetic}; }
 };
 
 namespace detail {
@@ -91,9 +89,9 @@ inline void validate_range(DType dtype, std::int32_t qmin, std::int32_t qmax, co
   if (qmin >= qmax)
     throw_invalid(what, "qmin (" + std::to_string(qmin) + ") must be < qmax (" + std::to_string(qmax) + ")");
   if (qmin < full.qmin || qmax > full.qmax)
-    throw_invalid(what, "range [" + std::to_string(qmin) + ", " + std::to_string(qmax) +
-                            "] lies outside " + dtype_name(dtype) + " [" + std::to_string(full.qmin) + ", " +
-                            std::to_string(full.qmax) + "]");
+    throw_invalid(what, "range [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "] lies outside " +
+                            dtype_name(dtype) + " [" + std::to_string(full.qmin) + ", " + std::to_string(full.qmax) +
+                            "]");
 }
 
 inline void validate_zero_point(std::int32_t zp, std::int32_t qmin, std::int32_t qmax, const char* what) {
@@ -117,13 +115,12 @@ inline void validate(const QuantParams& p) {
 /// (InvalidArgument naming "params.scale" / "params.zero_point" on a size mismatch, QZ-13).
 inline void validate(const ChannelQuantParams& p, const ChannelLayout& layout) {
   if (p.scale.size() != layout.channels)
-    detail::throw_invalid("params.scale", "has " + std::to_string(p.scale.size()) +
-                                              " entries but the layout has " + std::to_string(layout.channels) +
-                                              " channels");
+    detail::throw_invalid("params.scale", "has " + std::to_string(p.scale.size()) + " entries but the layout has " +
+                                              std::to_string(layout.channels) + " channels");
   if (p.zero_point.size() != layout.channels)
     detail::throw_invalid("params.zero_point", "has " + std::to_string(p.zero_point.size()) +
-                                                   " entries but the layout has " +
-                                                   std::to_string(layout.channels) + " channels");
+                                                   " entries but the layout has " + std::to_string(layout.channels) +
+                                                   " channels");
   detail::validate_range(p.dtype, p.qmin, p.qmax, "params.qmin/qmax");
   for (std::size_t c = 0; c < p.scale.size(); ++c) {
     const std::string idx = "[" + std::to_string(c) + "]";

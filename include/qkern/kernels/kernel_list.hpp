@@ -15,18 +15,17 @@
 
 // X(kernel) for every kernel type in qkern::kernels: the union of the per-family lists, each defined
 // next to its kernels (QKERN_QUANTIZE_KERNELS in kernels/quantize.hpp, ...).
-#define QKERN_KERNELS(X) \
-  QKERN_QUANTIZE_KERNELS(X) \
-  QKERN_MINMAX_KERNELS(X) \
-  QKERN_HISTOGRAM_KERNELS(X) \
-  QKERN_SELECT_KERNELS(X) \
-  QKERN_METRICS_KERNELS(X) \
+#define QKERN_KERNELS(X)      \
+  QKERN_QUANTIZE_KERNELS(X)   \
+  QKERN_MINMAX_KERNELS(X)     \
+  QKERN_HISTOGRAM_KERNELS(X)  \
+  QKERN_SELECT_KERNELS(X)     \
+  QKERN_METRICS_KERNELS(X)    \
   QKERN_REQUANTIZE_KERNELS(X) \
   QKERN_GEMM_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
-#define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) \
-  template struct ::qkern::dispatch::ArchKernel<::qkern::kernels::K, ARCH>;
+#define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) template struct ::qkern::dispatch::ArchKernel<::qkern::kernels::K, ARCH>;
 #define QKERN_DECLARE_EXTERN_KERNEL_FOR(ARCH, K) \
   extern template struct ::qkern::dispatch::ArchKernel<::qkern::kernels::K, ARCH>;
 

@@ -51,9 +51,12 @@ inline std::uint64_t skipped_count(const ValueCounts& c) {
 template <class A>
 inline void account_value(float v, float& mn, float& mx, ValueCounts& counts) {
   if (is_nonfinite_bits<A>(v)) {
-    if (is_nan_bits<A>(v)) ++counts.nan;
-    else if (v > 0) ++counts.pos_inf;
-    else ++counts.neg_inf;
+    if (is_nan_bits<A>(v))
+      ++counts.nan;
+    else if (v > 0)
+      ++counts.pos_inf;
+    else
+      ++counts.neg_inf;
     return;
   }
   mn = v < mn ? v : mn;
@@ -68,7 +71,9 @@ inline void account_lanes(const simd::batch<float, A>& x, float& mn, float& mx, 
 }
 
 template <class A>
-inline float canonical_zero(float v) { return v == 0.0f ? 0.0f : v; }
+inline float canonical_zero(float v) {
+  return v == 0.0f ? 0.0f : v;
+}
 
 // Lanes of any of a, b, c, d that are +-Inf or NaN: |bits| > largest finite, tested once on the
 // integer max of the four (cheaper than four exponent compares in the hot loop).

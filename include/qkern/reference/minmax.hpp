@@ -14,10 +14,14 @@ namespace qkern {
 namespace reference {
 
 inline void count_value(float v, ValueCounts& c) {
-  if (!is_nonfinite(v)) ++c.finite;
-  else if (is_nan(v)) ++c.nan;
-  else if (v > 0) ++c.pos_inf;
-  else ++c.neg_inf;
+  if (!is_nonfinite(v))
+    ++c.finite;
+  else if (is_nan(v))
+    ++c.nan;
+  else if (v > 0)
+    ++c.pos_inf;
+  else
+    ++c.neg_inf;
 }
 
 inline MinMax minmax(const float* x, std::size_t n) {
@@ -48,8 +52,7 @@ inline AbsMax absmax(const float* x, std::size_t n) {
 inline std::vector<MinMax> minmax(const float* x, const ChannelLayout& l) {
   std::vector<MinMax> r(l.channels);
   for (std::size_t o = 0; o < l.outer; ++o)
-    for (std::size_t c = 0; c < l.channels; ++c)
-      r[c].merge(minmax(x + (o * l.channels + c) * l.inner, l.inner));
+    for (std::size_t c = 0; c < l.channels; ++c) r[c].merge(minmax(x + (o * l.channels + c) * l.inner, l.inner));
   for (auto& m : r) {
     if (m.min == 0.0f) m.min = 0.0f;
     if (m.max == 0.0f) m.max = 0.0f;

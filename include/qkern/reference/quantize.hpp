@@ -60,8 +60,8 @@ inline float apply_scale(float x, float scale, ScaleOp op) {
 inline std::int32_t quantize_value(float x, const QuantParams& p) {
   if (is_nan(x)) return p.zero_point;
   const float v = apply_scale(x, p.scale, p.arithmetic.scale_op);
-  const float r = p.arithmetic.rounding == Rounding::half_to_even ? round_half_to_even(v)
-                                                                   : round_half_away_from_zero(v);
+  const float r =
+      p.arithmetic.rounding == Rounding::half_to_even ? round_half_to_even(v) : round_half_away_from_zero(v);
   const double q = static_cast<double>(r) + p.zero_point;  // exact: |r| < 2^128, zp < 2^31
   if (q <= p.qmin) return p.qmin;
   if (q >= p.qmax) return p.qmax;
