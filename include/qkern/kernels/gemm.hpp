@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/scratch.hpp"
 
 namespace qkern {
 namespace kernels {
@@ -160,8 +161,8 @@ void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView&
   const std::size_t KG = b.k_groups, K = b.K, N = b.N;
   // Per row block: each 4-group of A as 4 int16 (one int64, broadcast to every 64-bit lane) and as
   // 4 raw bytes (one int32, for pmaddubsw / vpdpbusd). Built once per block, reused by all panels.
-  std::vector<std::int64_t> a16(R * KG);
-  std::vector<std::int32_t> a8(R * KG);
+  simd::ScratchArray<std::int64_t, A> a16(R * KG);
+  simd::ScratchArray<std::int32_t, A> a8(R * KG);
   bool use_vnni = false;
 #if defined(__GNUC__)
   if constexpr (simd::derives_v<A, xsimd::avx512bw> && std::is_same<TA, std::uint8_t>::value)

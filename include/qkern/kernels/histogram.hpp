@@ -35,6 +35,7 @@
 #include "qkern/core/value_stats.hpp"
 #include "qkern/reference/histogram.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/scratch.hpp"
 
 namespace qkern {
 namespace kernels {
@@ -234,7 +235,7 @@ class SubCounts {
   }
 
  private:
-  std::vector<std::uint16_t> h_;
+  simd::ScratchArray<std::uint16_t, A> h_;
   std::uint32_t nslots_;
   HI<A> lanes_;
   std::uint64_t* counts_ = nullptr;
@@ -495,7 +496,7 @@ struct f32_grid_histogram_channels {
     bool fix = false;
     for (std::size_t c = 0; c < l.channels; ++c) fix |= b.inv_width[c] < 1.0f;
     if (l.inner == 1 && l.channels > 1) {
-      std::vector<float> flo(l.channels), fhi(l.channels);
+      simd::ScratchArray<float, A> flo(l.channels), fhi(l.channels);
       for (std::size_t c = 0; c < l.channels; ++c)
         detail::grid_window<A>(b.inv_width[c], b.base[c], b.bins, flo[c], fhi[c]);
       detail::count_channels_last<A>(

@@ -27,6 +27,7 @@
 #include "qkern/core/params.hpp"
 #include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/scratch.hpp"
 #include "qkern/simd/store.hpp"
 
 namespace qkern {
@@ -244,8 +245,8 @@ inline void map_channels(const In* x, Out* y, const ChannelLayout& l, Load load,
     constexpr std::size_t kStack = 256 + 4 * 16;
     alignas(64) float fs[4][kStack];
     alignas(64) std::int32_t zs[kStack];
-    std::vector<float> fheap;
-    std::vector<std::int32_t> zheap;
+    simd::ScratchArray<float, A> fheap;
+    simd::ScratchArray<std::int32_t, A> zheap;
     float* f[4] = {fs[0], fs[1], fs[2], fs[3]};
     std::int32_t* z = zs;
     if (ext > kStack) {
