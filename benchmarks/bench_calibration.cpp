@@ -2,13 +2,14 @@
 //
 // bench_calibration.cpp: the end-to-end calibration case: a stream of 64 batches of 8x64x56x56
 // float32 (~103 M values, generated from a fixed seed before timing) fed to (a) a per-tensor
-// streaming histogram, (b) per-channel min/max, (c) a per-channel streaming histogram, next to a
-// read-only roofline over the same stream. Reports elements/s and bytes/s (kIsRate).
+// streaming histogram, (b) per-channel min/max, (c) a per-channel streaming histogram. Reports
+// elements/s, bytes/s and `roofline` (fraction of the same-run read-only roofline, bench_util.hpp).
 #include <benchmark/benchmark.h>
 
 #include <random>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "qkern/qkern.hpp"
 
 namespace {
@@ -38,23 +39,11 @@ void set_rates(benchmark::State& state) {
   const double n = double(kBatches * kBatch) * double(state.iterations());
   state.counters["elements"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
   state.counters["bytes"] = benchmark::Counter(4 * n, benchmark::Counter::kIsRate);
+  // Fraction of the same-run read-only roofline (benchmarks/bench_util.hpp) over one batch's size.
+  state.counters["roofline"] =
+      benchmark::Counter(4 * n / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4, kBatches * kBatch),
+                         benchmark::Counter::kIsRate);
   state.SetLabel(qkern::dispatch::selected_arch_name());
-}
-
-void BM_CalibrationReadRoofline(benchmark::State& state) {
-  const auto& x = stream();
-  using B = xsimd::batch<float>;
-  for (auto _ : state) {
-    B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
-    for (std::size_t i = 0; i + 4 * B::size <= x.size(); i += 4 * B::size) {
-      a0 += B::load_unaligned(x.data() + i);
-      a1 += B::load_unaligned(x.data() + i + B::size);
-      a2 += B::load_unaligned(x.data() + i + 2 * B::size);
-      a3 += B::load_unaligned(x.data() + i + 3 * B::size);
-    }
-    benchmark::DoNotOptimize(qkern::simd::reduce_add((a0 + a1) + (a2 + a3)));
-  }
-  set_rates(state);
 }
 
 // (a) per-tensor streaming histogram, 2048 bins, a fresh histogram per pass over the stream.
@@ -90,10 +79,8 @@ void BM_CalibrationChannelStreamingHistogram(benchmark::State& state) {
   set_rates(state);
 }
 
-BENCHMARK(BM_CalibrationReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationStreamingHistogram)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationChannelMinMax)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationChannelStreamingHistogram)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CalibrationReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

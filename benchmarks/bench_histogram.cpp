@@ -1,14 +1,15 @@
 // qkern benchmarks — SPDX-License-Identifier: Apache-2.0
 //
 // bench_histogram.cpp: histogram kernels (2048 bins) per tensor and per channel on DRAM-sized data,
-// next to a read-only roofline measured in the same run on the same buffer. Self-contained: reports
-// elements/s and bytes/s (kIsRate); divide a kernel's rate by BM_ReadRoofline's for the ratio.
+// reporting elements/s, bytes/s and `roofline`, the fraction of the same-run read-only roofline
+// (benchmarks/bench_util.hpp) on the same number of elements.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "qkern/qkern.hpp"
 
 namespace {
@@ -31,24 +32,11 @@ const std::vector<float>& data() {
 void set_rates(benchmark::State& state, std::size_t n) {
   state.counters["elements"] = benchmark::Counter(double(n) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["bytes"] = benchmark::Counter(double(n) * 4 * state.iterations(), benchmark::Counter::kIsRate);
+  // Fraction of the same-run read-only roofline (benchmarks/bench_util.hpp) on the same size.
+  state.counters["roofline"] = benchmark::Counter(
+      double(n) * 4 * state.iterations() / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4, n),
+      benchmark::Counter::kIsRate);
   state.SetLabel(qkern::dispatch::selected_arch_name());
-}
-
-// Read roofline: a sum over the same buffer with four independent accumulators.
-void BM_ReadRoofline(benchmark::State& state) {
-  const auto& x = data();
-  using B = xsimd::batch<float>;
-  for (auto _ : state) {
-    B a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
-    for (std::size_t i = 0; i + 4 * B::size <= x.size(); i += 4 * B::size) {
-      a0 += B::load_unaligned(x.data() + i);
-      a1 += B::load_unaligned(x.data() + i + B::size);
-      a2 += B::load_unaligned(x.data() + i + 2 * B::size);
-      a3 += B::load_unaligned(x.data() + i + 3 * B::size);
-    }
-    benchmark::DoNotOptimize(qkern::simd::reduce_add((a0 + a1) + (a2 + a3)));
-  }
-  set_rates(state, x.size());
 }
 
 void BM_FixedHistogramPerTensor(benchmark::State& state) {
@@ -89,10 +77,8 @@ void BM_FixedHistogramPerChannel(benchmark::State& state) {
   set_rates(state, l.size());
 }
 
-BENCHMARK(BM_ReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FixedHistogramPerTensor)->ArgName("abs")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GridHistogramPerTensor)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FixedHistogramPerChannel)->ArgName("nhwc")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ReadRoofline)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
