@@ -35,6 +35,7 @@
 #include "qkern/core/value_stats.hpp"
 #include "qkern/reference/histogram.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/prefetch.hpp"
 #include "qkern/simd/scratch.hpp"
 
 namespace qkern {
@@ -268,6 +269,7 @@ inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool
   };
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
+    simd::prefetch_ahead<A, N * sizeof(float)>(x + i);
     const HF<A> xv = HF<A>::load_unaligned(x + i);
     const HF<A> v = xv & amask;
     HI<A> s;
@@ -347,6 +349,7 @@ inline void count_channels_last(const float* x, const ChannelLayout& l, std::uin
   };
   for (std::size_t o = 0; o < l.outer; ++o) {
     const float* row = x + o * l.channels;
+    simd::prefetch_range_ahead<A>(row, l.channels * sizeof(float));
     std::size_t c = 0;
     for (; c + N <= l.channels; c += N) {
       const HF<A> xv = HF<A>::load_unaligned(row + c);

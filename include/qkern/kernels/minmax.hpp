@@ -19,6 +19,7 @@
 #include "qkern/reference/quantize.hpp"
 #include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/prefetch.hpp"
 
 namespace qkern {
 namespace kernels {
@@ -100,6 +101,7 @@ QKERN_FLATTEN inline MinMax minmax_run(const float* x, std::size_t n) {
   ValueCounts counts;
   std::size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
+    simd::prefetch_ahead<A, 4 * N * sizeof(float)>(x + i);
     const B a = B::load_unaligned(x + i), b = B::load_unaligned(x + i + N);
     const B c = B::load_unaligned(x + i + 2 * N), d = B::load_unaligned(x + i + 3 * N);
     if (any_nonfinite4<A>(a, b, c, d)) {
@@ -135,6 +137,7 @@ QKERN_FLATTEN inline AbsMax absmax_run(const float* x, std::size_t n) {
   ValueCounts counts;
   std::size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
+    simd::prefetch_ahead<A, 4 * N * sizeof(float)>(x + i);
     const B a = B::load_unaligned(x + i), b = B::load_unaligned(x + i + N);
     const B c = B::load_unaligned(x + i + 2 * N), d = B::load_unaligned(x + i + 3 * N);
     if (any_nonfinite4<A>(a, b, c, d)) {
@@ -189,51 +192,67 @@ inline void account_channel_value(float v, float& mn, float& mx, ValueCounts& co
   if (is_nonfinite_bits<A>(v)) --counts.finite;
 }
 
+// Channels-last traversal (inner == 1) shared by the min/max and abs-max kernels: vectors run along
+// the channels of four rows at once (update4(a, b, d, e, c): rows 0-3 at channels [c, c + N)), so
+// the caller's accumulators in memory are touched once per four rows; leftover rows go one at a
+// time (update1). Vectors holding a non-finite value and channel tails go through account(v, c)
+// value by value. The next rows are prefetched (simd/prefetch.hpp).
+template <class A, class Update4, class Update1, class Account>
+QKERN_FLATTEN inline void channels_last_run(const float* x, std::size_t outer, std::size_t C, Update4 update4,
+                                            Update1 update1, Account account) {
+  using B = simd::batch<float, A>;
+  constexpr std::size_t N = B::size;
+  std::size_t o = 0;
+  for (; o + 4 <= outer && C >= N; o += 4) {
+    const float* row = x + o * C;
+    simd::prefetch_range_ahead<A>(row, 4 * C * sizeof(float));
+    std::size_t c = 0;
+    for (; c + N <= C; c += N) {
+      const B a = B::load_unaligned(row + c), b = B::load_unaligned(row + C + c);
+      const B d = B::load_unaligned(row + 2 * C + c), e = B::load_unaligned(row + 3 * C + c);
+      if (any_nonfinite4<A>(a, b, d, e)) {
+        for (std::size_t r = 0; r < 4; ++r)
+          for (std::size_t j = 0; j < N; ++j) account(row[r * C + c + j], c + j);
+        continue;
+      }
+      update4(a, b, d, e, c);
+    }
+    for (std::size_t r = 0; r < 4; ++r)
+      for (std::size_t k = c; k < C; ++k) account(row[r * C + k], k);
+  }
+  for (; o < outer; ++o) {
+    const float* row = x + o * C;
+    std::size_t c = 0;
+    for (; c + N <= C; c += N) {
+      const B v = B::load_unaligned(row + c);
+      if (xsimd::any(simd::nonfinite_mask(v))) {
+        for (std::size_t j = 0; j < N; ++j) account(row[c + j], c + j);
+        continue;
+      }
+      update1(v, c);
+    }
+    for (; c < C; ++c) account(row[c], c);
+  }
+}
+
 // Per-channel driver. Each call credits every channel with `outer * inner` finite values up front
 // and takes back one per non-finite value met, so the fast vector path needs no counter.
-// inner == 1 (channels last): vectors run along the channels of four rows at once, reduced in
-// registers, then merged into the caller's arrays (vec_update(min, max, c)). inner > 1: each (outer, channel) run is
-// reduced with the per-tensor loop.
+// inner == 1 (channels last): channels_last_run, merging each reduced vector into the caller's
+// arrays with vec_update(min, max, c). inner > 1: each (outer, channel) run is reduced with the
+// per-tensor loop.
 template <class A, class VecUpdate, class RunUpdate>
 QKERN_FLATTEN inline void channels_run(const float* x, const ChannelLayout& l, float* mn, float* mx,
                                        ValueCounts* counts, VecUpdate vec_update, RunUpdate run_update) {
   using B = simd::batch<float, A>;
-  constexpr std::size_t N = B::size;
   for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
   if (l.inner == 1) {
-    // Four rows at a time: the accumulators in memory are updated once per four rows.
-    const std::size_t C = l.channels;
-    std::size_t o = 0;
-    for (; o + 4 <= l.outer && C >= N; o += 4) {
-      const float* row = x + o * C;
-      std::size_t c = 0;
-      for (; c + N <= C; c += N) {
-        const B a = B::load_unaligned(row + c), b = B::load_unaligned(row + C + c);
-        const B d = B::load_unaligned(row + 2 * C + c), e = B::load_unaligned(row + 3 * C + c);
-        if (any_nonfinite4<A>(a, b, d, e)) {
-          for (std::size_t r = 0; r < 4; ++r)
-            for (std::size_t j = 0; j < N; ++j)
-              account_channel_value<A>(row[r * C + c + j], mn[c + j], mx[c + j], counts[c + j]);
-          continue;
-        }
-        vec_update(xsimd::min(xsimd::min(a, b), xsimd::min(d, e)), xsimd::max(xsimd::max(a, b), xsimd::max(d, e)), c);
-      }
-      for (std::size_t r = 0; r < 4; ++r)
-        for (std::size_t k = c; k < C; ++k) account_channel_value<A>(row[r * C + k], mn[k], mx[k], counts[k]);
-    }
-    for (; o < l.outer; ++o) {
-      const float* row = x + o * C;
-      std::size_t c = 0;
-      for (; c + N <= C; c += N) {
-        const B v = B::load_unaligned(row + c);
-        if (xsimd::any(simd::nonfinite_mask(v))) {
-          for (std::size_t j = 0; j < N; ++j) account_channel_value<A>(row[c + j], mn[c + j], mx[c + j], counts[c + j]);
-          continue;
-        }
-        vec_update(v, v, c);
-      }
-      for (; c < C; ++c) account_channel_value<A>(row[c], mn[c], mx[c], counts[c]);
-    }
+    channels_last_run<A>(
+        x, l.outer, l.channels,
+        [&](const B& a, const B& b, const B& d, const B& e, std::size_t c) {
+          vec_update(xsimd::min(xsimd::min(a, b), xsimd::min(d, e)), xsimd::max(xsimd::max(a, b), xsimd::max(d, e)), c);
+        },
+        [&](const B& v, std::size_t c) { vec_update(v, v, c); },
+        [&](float v, std::size_t c) { account_channel_value<A>(v, mn[c], mx[c], counts[c]); });
   } else {
     for (std::size_t o = 0; o < l.outer; ++o)
       for (std::size_t c = 0; c < l.channels; ++c) {
@@ -280,7 +299,6 @@ struct f32_absmax_channels {
   QKERN_FLATTEN void operator()(A, const float* x, const ChannelLayout& l, float* absmax, ValueCounts* counts) const {
     using B = simd::batch<float, A>;
     for (std::size_t c = 0; c < l.channels; ++c) counts[c].finite += l.outer * l.inner;
-    constexpr std::size_t N = B::size;
     // Slow path: the symmetric range [-absmax, absmax] as a min/max pair; |v| widens it.
     auto account = [&](float v, std::size_t c) {
       float mn = -absmax[c], mx = absmax[c];
@@ -289,39 +307,16 @@ struct f32_absmax_channels {
       absmax[c] = a > absmax[c] ? a : absmax[c];
     };
     if (l.inner == 1) {
-      // Four rows at a time, as channels_run.
-      const std::size_t C = l.channels;
-      std::size_t o = 0;
-      for (; o + 4 <= l.outer && C >= N; o += 4) {
-        const float* row = x + o * C;
-        std::size_t c = 0;
-        for (; c + N <= C; c += N) {
-          const B a = B::load_unaligned(row + c), b = B::load_unaligned(row + C + c);
-          const B d = B::load_unaligned(row + 2 * C + c), e = B::load_unaligned(row + 3 * C + c);
-          if (detail::any_nonfinite4<A>(a, b, d, e)) {
-            for (std::size_t r = 0; r < 4; ++r)
-              for (std::size_t j = 0; j < N; ++j) account(row[r * C + c + j], c + j);
-            continue;
-          }
-          const B m = xsimd::max(xsimd::max(xsimd::abs(a), xsimd::abs(b)), xsimd::max(xsimd::abs(d), xsimd::abs(e)));
-          xsimd::max(B::load_unaligned(absmax + c), m).store_unaligned(absmax + c);
-        }
-        for (std::size_t r = 0; r < 4; ++r)
-          for (std::size_t k = c; k < C; ++k) account(row[r * C + k], k);
-      }
-      for (; o < l.outer; ++o) {
-        const float* row = x + o * l.channels;
-        std::size_t c = 0;
-        for (; c + N <= l.channels; c += N) {
-          const B v = B::load_unaligned(row + c);
-          if (xsimd::any(simd::nonfinite_mask(v))) {
-            for (std::size_t j = 0; j < N; ++j) account(row[c + j], c + j);
-            continue;
-          }
-          xsimd::max(B::load_unaligned(absmax + c), xsimd::abs(v)).store_unaligned(absmax + c);
-        }
-        for (; c < l.channels; ++c) account(row[c], c);
-      }
+      detail::channels_last_run<A>(
+          x, l.outer, l.channels,
+          [&](const B& a, const B& b, const B& d, const B& e, std::size_t c) {
+            const B m = xsimd::max(xsimd::max(xsimd::abs(a), xsimd::abs(b)), xsimd::max(xsimd::abs(d), xsimd::abs(e)));
+            xsimd::max(B::load_unaligned(absmax + c), m).store_unaligned(absmax + c);
+          },
+          [&](const B& v, std::size_t c) {
+            xsimd::max(B::load_unaligned(absmax + c), xsimd::abs(v)).store_unaligned(absmax + c);
+          },
+          account);
       return;
     }
     for (std::size_t o = 0; o < l.outer; ++o)

@@ -11,7 +11,8 @@
 // lanes are replaced by zp afterwards. Reads x[0, n) and writes y[0, n) only: tails go through a
 // padded stack copy of one vector.
 //
-// Speed: blocks of four vectors are narrowed and packed into full-width stores; a map over more
+// Speed: blocks of four vectors are narrowed and packed into full-width stores; the input is
+// prefetched ahead (simd/prefetch.hpp); a map over more
 // than QKERN_STREAMING_MIN_BYTES (input + output, beyond a typical L3) uses streaming stores on its
 // 64-byte-aligned middle (simd/store.hpp), which is what keeps DRAM-sized maps at the memory
 // roofline. Channels-last layouts run as one flat map with cycling channel constants.
@@ -27,6 +28,7 @@
 #include "qkern/core/params.hpp"
 #include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/prefetch.hpp"
 #include "qkern/simd/scratch.hpp"
 #include "qkern/simd/store.hpp"
 
@@ -161,6 +163,7 @@ QKERN_FLATTEN inline void map_blocks(const In* x, Out* y, std::size_t n, Load lo
   std::size_t pos = pos_io;
   std::size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
+    simd::prefetch_ahead<A, 4 * N * sizeof(In)>(x + i);
     const auto r0 = ops.at(pos, 0)(load(x + i)), r1 = ops.at(pos, N)(load(x + i + N));
     const auto r2 = ops.at(pos, 2 * N)(load(x + i + 2 * N)), r3 = ops.at(pos, 3 * N)(load(x + i + 3 * N));
     store_block<A, Stream>(y + i, r0, r1, r2, r3);
@@ -205,10 +208,13 @@ inline void map_lanes(const In* x, Out* y, std::size_t n, Load load, Op op, bool
   map_positions<A>(x, y, n, load, FixedOps<Op>{op}, stream);
 }
 
+// The loaders the maps take are function objects, not function pointers: GCC does not inline a call
+// through a pointer that reaches the loop as an argument (the channels-last map made one indirect
+// call per vector that way, 2.4x slower).
 template <class A>
-inline BF<A> load_f32(const float* p) {
-  return BF<A>::load_unaligned(p);
-}
+struct LoadF32 {
+  BF<A> operator()(const float* p) const { return BF<A>::load_unaligned(p); }
+};
 
 // Calls f(integral_constant<ScaleOp>, integral_constant<Rounding>) for the runtime arithmetic, so
 // loops are compiled once per combination with no branch inside.
@@ -287,7 +293,7 @@ struct f32_quantize {
     const BI<A> zp(c.zero_point);
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
       map_lanes<A>(
-          x, y, n, load_f32<A>,
+          x, y, n, LoadF32<A>{},
           [&](const BF<A>& v) { return round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi) + zp; },
           simd::streaming_pays<A>(n * (sizeof(float) + sizeof(Q))));
     });
@@ -304,7 +310,7 @@ struct f32_fake_quantize {
     const BF<A> s(c.scale_op), lo(c.lo), hi(c.hi), scale(c.scale);
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
       map_lanes<A>(
-          x, y, n, load_f32<A>,
+          x, y, n, LoadF32<A>{},
           [&](const BF<A>& v) {
             const BF<A> out =
                 xsimd::to_float(round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi)) * scale;
@@ -394,7 +400,7 @@ struct f32_quantize_channels {
   void operator()(A, const float* x, Q* y, const ChannelLayout& l, const ChannelQuantizeConstants& c) const {
     using namespace detail;
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
-      map_channels<A>(x, y, l, load_f32<A>, ChannelQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>{c});
+      map_channels<A>(x, y, l, LoadF32<A>{}, ChannelQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>{c});
     });
   }
 };
@@ -406,7 +412,7 @@ struct f32_fake_quantize_channels {
   void operator()(A, const float* x, float* y, const ChannelLayout& l, const ChannelQuantizeConstants& c) const {
     using namespace detail;
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
-      map_channels<A>(x, y, l, load_f32<A>, ChannelFakeQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>{c});
+      map_channels<A>(x, y, l, LoadF32<A>{}, ChannelFakeQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>{c});
     });
   }
 };

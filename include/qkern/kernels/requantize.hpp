@@ -273,10 +273,11 @@ inline RqLanes<A> broadcast_lanes(const RequantizeConstants& k) {
           RI<A>(k.zero_point), RF<A>(k.scale),    RF<A>(k.flo), RF<A>(k.fhi)};
 }
 
+// A function object, not a function pointer, so the maps inline it (see quantize.hpp's LoadF32).
 template <class A>
-inline RI<A> load_i32(const std::int32_t* p) {
-  return RI<A>::load_unaligned(p);
-}
+struct LoadI32 {
+  RI<A> operator()(const std::int32_t* p) const { return RI<A>::load_unaligned(p); }
+};
 
 template <class F>
 inline void with_kind(RequantizeKind k, F&& f) {
@@ -355,7 +356,7 @@ struct requantize {
     const RqLanes<A> l = broadcast_lanes<A>(c);
     with_kind(c.kind, [&](auto kind) {
       map_lanes<A>(
-          acc, out, n, load_i32<A>,
+          acc, out, n, LoadI32<A>{},
           [&](const RI<A>& v) { return requantize_lanes<decltype(kind)::value, true, A>(v, l); },
           simd::streaming_pays<A>(n * (sizeof(std::int32_t) + sizeof(Q))));
     });
@@ -371,7 +372,7 @@ struct requantize_channels {
                   const ChannelRequantizeConstants& c) const {
     using namespace detail;
     with_kind(c.kind, [&](auto kind) {
-      map_channel_rows<A>(acc, out, l, load_i32<A>, ChannelRequantizeOp<A, decltype(kind)::value>{c});
+      map_channel_rows<A>(acc, out, l, LoadI32<A>{}, ChannelRequantizeOp<A, decltype(kind)::value>{c});
     });
   }
 };

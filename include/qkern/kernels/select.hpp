@@ -13,6 +13,7 @@
 
 #include "qkern/reference/select.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/prefetch.hpp"
 
 namespace qkern {
 namespace kernels {
@@ -59,6 +60,7 @@ inline KeyWindowScan key_window_scan_run(const float* x, std::size_t n, std::int
     // Two vectors per step; lanes inside the window or non-finite are rare, so one test sends a
     // pair of vectors to the lane-by-lane path, which counts them (below is counted here always).
     for (; i + 2 * N <= end; i += 2 * N) {
+      simd::prefetch_ahead<A, 2 * N * sizeof(float)>(x + i);
       const BI b0 = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i));
       const BI b1 = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i + N));
       const BI k0 = b0 ^ ((b0 >> 31) & m7), k1 = b1 ^ ((b1 >> 31) & m7);
