@@ -79,8 +79,8 @@ void BM_CalibrationChannelStreamingHistogram(benchmark::State& state) {
   set_rates(state);
 }
 
-BENCHMARK(BM_CalibrationStreamingHistogram)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CalibrationChannelMinMax)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CalibrationChannelStreamingHistogram)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationStreamingHistogram)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationChannelMinMax)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationChannelStreamingHistogram)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 
 }  // namespace

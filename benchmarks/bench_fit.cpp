@@ -2,7 +2,7 @@
 //
 // bench_fit.cpp: each scale-fitting method on a 2048-bin histogram (target: < 5 ms each), the
 // histogram percentile, and the exact O(n) percentile (select) on raw floats up to 64 Mi elements.
-// Self-contained (Google Benchmark's main); compare select with np.partition on the same size.
+// Compare select with benchmarks/compare_percentile.py (np.partition, torch.kthvalue) on the same sizes.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/percentile.hpp"
 #include "qkern/calib/select.hpp"
@@ -64,14 +65,20 @@ void BM_histogram_percentile(benchmark::State& state) {
   }
 }
 
+// Exact percentile of N(0, 1) data: N elements, percentile p100 / 100. Compare with
+// benchmarks/compare_percentile.py (np.partition / torch.kthvalue on the same sizes and percentiles).
 void BM_percentile_exact(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
-  std::vector<float> x(n);
-  std::mt19937 rng(2);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (auto& v : x) v = nd(rng);
+  const double p = static_cast<double>(state.range(1)) / 100.0;
+  static std::vector<float> x;
+  if (x.size() != n) {
+    x.resize(n);
+    std::mt19937 rng(2);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    for (auto& v : x) v = nd(rng);
+  }
   for (auto _ : state) {
-    auto r = qkern::percentile_exact(x.data(), n, 99.99);
+    auto r = qkern::percentile_exact(x.data(), n, p);
     benchmark::DoNotOptimize(r);
   }
   state.counters["elements"] =
@@ -92,6 +99,10 @@ BENCHMARK_CAPTURE(BM_fit, l2_search, FitMethod::l2_search, Scheme::affine)->Unit
 BENCHMARK_CAPTURE(BM_fit, sqnr_symmetric, FitMethod::sqnr, Scheme::symmetric)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_fit, sqnr_affine, FitMethod::sqnr, Scheme::affine)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_histogram_percentile)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_percentile_exact)->ArgName("N")->Arg(1 << 20)->Arg(64 << 20)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_percentile_exact)
+    ->ArgNames({"N", "p100"})
+    ->ArgsProduct({{1 << 20, 64 << 20}, {5000, 9900, 9999}})
+    ->Unit(benchmark::kMillisecond)
+    ->Apply(qkern_bench::bench_clock);
 
 }  // namespace

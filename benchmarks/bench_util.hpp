@@ -421,6 +421,12 @@ inline void for_each_runnable_arch(F&& f) {
 #endif
 }
 
+/// For BENCHMARK(...)->Apply(qkern_bench::bench_clock): real time, or the benchmark thread's CPU
+/// time with QKERN_BENCH_CLOCK=cpu, the clock the same-run roofline is measured with.
+inline void bench_clock(benchmark::internal::Benchmark* b) {
+  if (!use_cpu_clock()) b->UseRealTime();
+}
+
 /// Registers fn(state) as `name` over kSizes (ArgName N), timed in real time (CPU time with
 /// QKERN_BENCH_CLOCK=cpu).
 template <class Fn>

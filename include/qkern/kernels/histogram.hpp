@@ -35,6 +35,7 @@
 #include "qkern/core/value_stats.hpp"
 #include "qkern/reference/histogram.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/lanes.hpp"
 #include "qkern/simd/prefetch.hpp"
 #include "qkern/simd/scratch.hpp"
 
@@ -193,12 +194,6 @@ struct NoRange {
   void lane(float) {}
 };
 
-// ++c[idx[l]] for every lane, unrolled (a loop costs more than the increments it runs).
-template <class T, std::size_t... L>
-inline void increment(T* c, const std::int32_t* idx, std::index_sequence<L...>) {
-  ((void)++c[idx[L]], ...);
-}
-
 // Lane l's offset l % S inside a slot's group of S sub-histogram counters.
 template <class A>
 inline HI<A> sub_lane_offsets() {
@@ -219,11 +214,29 @@ class SubCounts {
   explicit SubCounts(std::uint32_t nslots)
       : h_(std::size_t{nslots} * S, 0), nslots_(nslots), lanes_(sub_lane_offsets<A>()) {}
   void target(std::uint64_t* counts) { counts_ = counts; }
-  HI<A> index(const HI<A>& slot) const { return (slot << sub_shift<A>()) + lanes_; }
-  void add(const std::int32_t* idx) {
-    increment(h_.data(), idx, std::make_index_sequence<N>{});
-    if (--left_ == 0) flush();
-  }
+
+  // The state the counting loop touches per vector, held by the loop as a local copy: the counter
+  // stores go through a uint16_t pointer, and xsimd's vector types may alias anything, so members
+  // reached through `this` would be reloaded (and `left` stored) after every increment.
+  struct Cursor {
+    std::uint16_t* h;
+    HI<A> lanes;
+    std::size_t left;
+    SubCounts* owner;
+    HI<A> index(const HI<A>& slot) const { return (slot << sub_shift<A>()) + lanes; }
+    // Counts one vector of sub-histogram indices (from index()).
+    void add(const HI<A>& idx) {
+      std::uint16_t* hp = h;
+      simd::for_each_lane<A>(idx, [hp](std::uint32_t i) { ++hp[i]; });
+      if (--left == 0) {
+        owner->flush();
+        left = kBlockVectors;
+      }
+    }
+  };
+  Cursor cursor() { return Cursor{h_.data(), lanes_, left_, this}; }
+  void restore(const Cursor& c) { left_ = c.left; }
+
   void flush() {
     std::uint16_t* h = h_.data();
     for (std::size_t s = 0; s < nslots_; ++s) {
@@ -243,24 +256,31 @@ class SubCounts {
   std::size_t left_ = kBlockVectors;
 };
 
-// Increments straight into the uint64 counters (runs too short to amortise a flush).
+// Increments straight into the uint64 counters (runs too short to amortise a flush); its own cursor.
 template <class A>
 struct DirectCounts {
-  static constexpr std::size_t N = HF<A>::size;
   std::uint64_t* counts;
   HI<A> index(const HI<A>& slot) const { return slot; }
-  void add(const std::int32_t* idx) { increment(counts, idx, std::make_index_sequence<N>{}); }
+  void add(const HI<A>& idx) {
+    std::uint64_t* c = counts;
+    simd::for_each_lane<A>(idx, [c](std::uint32_t i) { ++c[i]; });
+  }
+  DirectCounts cursor() const { return *this; }
+  void restore(const DirectCounts&) {}
 };
 
 // Counts x[0, n) into `sink` (the slots' counters) and, for non-finite values, `counts` directly,
 // through `slots` (SIMD) and `scalar_slot` (one value), applying `range` to the finite values (|x|
 // in absolute mode).
 template <class A, class Slots, class ScalarSlot, class Range, class Sink>
-inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool absolute, const Slots& slots,
-                      ScalarSlot scalar_slot, Range& range, Sink& sink) {
+inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool absolute, const Slots& slots_in,
+                      ScalarSlot scalar_slot, Range& range_io, Sink& sink_io) {
   constexpr std::size_t N = HF<A>::size;
   const HF<A> amask = abs_mask<A>(absolute);
-  alignas(64) std::int32_t idx[N];
+  // Local copies of everything the loop reads per vector (see SubCounts::Cursor).
+  const Slots slots = slots_in;
+  Range range = range_io;
+  auto sink = sink_io.cursor();
   auto scalar_lanes = [&](const float* p, std::size_t m) {
     for (std::size_t l = 0; l < m; ++l) {
       if (!reference::is_nonfinite_value<A>(p[l])) range.lane(absolute ? std::fabs(p[l]) : p[l]);
@@ -283,10 +303,11 @@ inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool
       range.vec(v);
       s = slots(v);
     }
-    sink.index(s).store_aligned(idx);
-    sink.add(idx);
+    sink.add(sink.index(s));
   }
   scalar_lanes(x + i, n - i);
+  range_io = range;
+  sink_io.restore(sink);
 }
 
 // Whether a run of n values into nslots slots is worth the sub-histograms.
@@ -336,7 +357,6 @@ inline void count_channels_last(const float* x, const ChannelLayout& l, std::uin
                                 bool absolute, MakeSlots make_slots, ScalarSlot scalar_slot, RangeAt range_at) {
   constexpr std::size_t N = HF<A>::size;
   const HF<A> amask = abs_mask<A>(absolute);
-  alignas(64) std::int32_t idx[N];
   HI<A> lane_offsets;
   {
     alignas(64) std::int32_t o[N];
@@ -365,9 +385,8 @@ inline void count_channels_last(const float* x, const ChannelLayout& l, std::uin
         s = slots(v);
       }
       range_at.vec(v, c);
-      (s + lane_offsets).store_aligned(idx);
       std::uint64_t* base = counts + c * stride;
-      for (std::size_t j = 0; j < N; ++j) ++base[idx[j]];
+      simd::for_each_lane<A>(s + lane_offsets, [base](std::uint32_t i) { ++base[i]; });
     }
     for (; c < l.channels; ++c) scalar_value(row[c], c);
   }
