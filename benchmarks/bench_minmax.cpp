@@ -26,6 +26,7 @@ void register_arch() {
     for (auto _ : st) {
       qkern::MinMax r = kernel_fn<f32_minmax, A>(x, n);
       benchmark::DoNotOptimize(r);
+      pair_roofline(st, Pattern::read4, n);
     }
     st.SetLabel(arch_label<A>());
     report(st, Pattern::read4, n);
@@ -36,6 +37,7 @@ void register_arch() {
     for (auto _ : st) {
       qkern::AbsMax r = kernel_fn<f32_absmax, A>(x, n);
       benchmark::DoNotOptimize(r);
+      pair_roofline(st, Pattern::read4, n);
     }
     st.SetLabel(arch_label<A>());
     report(st, Pattern::read4, n);
@@ -51,6 +53,7 @@ void register_arch() {
       for (auto _ : st) {
         kernel_fn<f32_minmax_channels, A>(x, l, mn.data(), mx.data(), counts.data());
         benchmark::ClobberMemory();
+        pair_roofline(st, Pattern::read4, n);
       }
       st.SetLabel(arch_label<A>());
       report(st, Pattern::read4, n);
@@ -64,6 +67,7 @@ void register_arch() {
       for (auto _ : st) {
         kernel_fn<f32_absmax_channels, A>(x, l, am.data(), counts.data());
         benchmark::ClobberMemory();
+        pair_roofline(st, Pattern::read4, n);
       }
       st.SetLabel(arch_label<A>());
       report(st, Pattern::read4, n);

@@ -75,6 +75,7 @@ void register_type(const char* q_name) {
       for (auto _ : st) {
         kernel_fn<KT, A>(x, y, n, c);
         benchmark::ClobberMemory();
+        pair_roofline(st, quantize_pattern<Q>(), n);
       }
       st.SetLabel(arch_label<A>());
       report(st, quantize_pattern<Q>(), n);
@@ -88,6 +89,7 @@ void register_type(const char* q_name) {
     for (auto _ : st) {
       kernel_fn<KD, A>(q, y, n, c);
       benchmark::ClobberMemory();
+      pair_roofline(st, dequantize_pattern<Q>(), n);
     }
     st.SetLabel(arch_label<A>());
     report(st, dequantize_pattern<Q>(), n);
@@ -104,6 +106,7 @@ void register_type(const char* q_name) {
                      for (auto _ : st) {
                        kernel_fn<KC, A>(x, y, l, k.view);
                        benchmark::ClobberMemory();
+                       pair_roofline(st, quantize_pattern<Q>(), n);
                      }
                      st.SetLabel(arch_label<A>());
                      report(st, quantize_pattern<Q>(), n);
@@ -118,6 +121,7 @@ void register_type(const char* q_name) {
                      for (auto _ : st) {
                        kernel_fn<KDC, A>(q, y, l, k.view);
                        benchmark::ClobberMemory();
+                       pair_roofline(st, dequantize_pattern<Q>(), n);
                      }
                      st.SetLabel(arch_label<A>());
                      report(st, dequantize_pattern<Q>(), n);
@@ -140,6 +144,7 @@ void register_fake_quantize() {
                      for (auto _ : st) {
                        kernel_fn<f32_fake_quantize, A>(x, y, n, c);
                        benchmark::ClobberMemory();
+                       pair_roofline(st, Pattern::read4_write4, n);
                      }
                      st.SetLabel(arch_label<A>());
                      report(st, Pattern::read4_write4, n);
@@ -155,6 +160,7 @@ void register_fake_quantize() {
       for (auto _ : st) {
         kernel_fn<f32_fake_quantize_channels, A>(x, y, l, k.view);
         benchmark::ClobberMemory();
+        pair_roofline(st, Pattern::read4_write4, n);
       }
       st.SetLabel(arch_label<A>());
       report(st, Pattern::read4_write4, n);

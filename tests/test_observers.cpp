@@ -223,8 +223,9 @@ TEST(ObserverFitMethods, EveryMethodFromOneCollectedHistogram) {
     const qkern::QuantParams direct = qkern::fit_params(abs_obs.view(), m, qkern::DType::int8);
     EXPECT_EQ(p.scale, direct.scale) << qkern::fit_method_name(m);
     EXPECT_NO_THROW(qkern::validate(p));
-    if (m != qkern::FitMethod::minmax)
+    if (m != qkern::FitMethod::minmax) {
       EXPECT_LT(p.scale, minmax_scale) << qkern::fit_method_name(m) << " clips the outlier";
+    }
   }
   qkern::PerChannelHistogramObserver pc(4, 512);
   pc.update(x.data(), qkern::ChannelLayout{1, 4, x.size() / 4});

@@ -269,8 +269,9 @@ inline void map_channels(const In* x, Out* y, const ChannelLayout& l, Load load,
       f[3][k] = c.hi[ch];
       z[k] = c.zero_point[ch];
     }
-    const ChannelQuantizeConstants wrapped{f[0], f[1], f[2], f[3], z, c.arithmetic};
-    map_positions<A>(x, y, l.size(), load, CyclicOps<MakeOp>{MakeOp{wrapped}, channels}, stream);
+    MakeOp wrapped = make_op;  // keeps any other member of the op
+    wrapped.c = ChannelQuantizeConstants{f[0], f[1], f[2], f[3], z, c.arithmetic};
+    map_positions<A>(x, y, l.size(), load, CyclicOps<MakeOp>{wrapped, channels}, stream);
     return;
   }
   for (std::size_t o = 0; o < l.outer; ++o)
@@ -344,11 +345,25 @@ namespace detail {
 template <class A, ScaleOp S, Rounding R>
 struct ChannelQuantizeOp {
   ChannelQuantizeConstants c;  // by value: see FixedOps
+  std::int32_t qmin, qmax;     // the tensor-wide code range (see make)
+
+  static ChannelQuantizeOp make(const ChannelQuantizeConstants& k) {
+    // lo[c] = qmin - zp[c], exact integers held as float.
+    return {k, static_cast<std::int32_t>(k.lo[0]) + k.zero_point[0],
+            static_cast<std::int32_t>(k.hi[0]) + k.zero_point[0]};
+  }
+  // Channels-last vectors mix channels, so each needs its own constants from memory: two loads
+  // (scale, zero point) instead of four, by clamping the integer code to the tensor-wide
+  // [qmin, qmax] after adding the zero point. The float clamp to +-2^24 only keeps the conversion
+  // defined. Bit-identical to the per-channel float clamp: rounding is monotone and fixes
+  // integers, so clamp(round(v), qmin - zp, qmax - zp) + zp == clamp(round(v) + zp, qmin, qmax)
+  // (both bounds well inside +-2^24 for 16-bit codes); NaN still gives zp.
   auto operator()(std::size_t ch) const {
-    const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), lo = BF<A>::load_unaligned(c.lo + ch),
-                hi = BF<A>::load_unaligned(c.hi + ch);
-    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch);
-    return [=](const BF<A>& v) { return round_lanes<S, R>(v, s, lo, hi) + zp; };
+    const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch);
+    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch), lo(qmin), hi(qmax);
+    return [=](const BF<A>& v) {
+      return xsimd::min(xsimd::max(round_lanes<S, R>(v, s, BF<A>(-16777216.0f), BF<A>(16777216.0f)) + zp, lo), hi);
+    };
   }
   auto broadcast(std::size_t ch) const {
     const BF<A> s(c.scale_op[ch]), lo(c.lo[ch]), hi(c.hi[ch]);
@@ -360,18 +375,28 @@ struct ChannelQuantizeOp {
 template <class A, ScaleOp S, Rounding R>
 struct ChannelFakeQuantizeOp {
   ChannelQuantizeConstants c;  // by value: see FixedOps
-  static BF<A> apply(const BF<A>& v, const BF<A>& s, const BF<A>& lo, const BF<A>& hi, const BF<A>& scale) {
-    const BF<A> out = xsimd::to_float(round_lanes<S, R>(v, s, lo, hi)) * scale;
-    return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
+  std::int32_t qmin, qmax;     // as ChannelQuantizeOp
+
+  static ChannelFakeQuantizeOp make(const ChannelQuantizeConstants& k) {
+    return {k, static_cast<std::int32_t>(k.lo[0]) + k.zero_point[0],
+            static_cast<std::int32_t>(k.hi[0]) + k.zero_point[0]};
   }
+  static BF<A> finish(const BF<A>& v, const BI<A>& q_minus_zp, const BF<A>& scale) {
+    return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, xsimd::to_float(q_minus_zp) * scale);
+  }
+  // Channels-last: three constant loads instead of four, clamping in int32 as ChannelQuantizeOp
+  // does (q - zp is the same integer either way, so the result is bit-identical).
   auto operator()(std::size_t ch) const {
-    const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), lo = BF<A>::load_unaligned(c.lo + ch),
-                hi = BF<A>::load_unaligned(c.hi + ch), scale = BF<A>::load_unaligned(c.scale + ch);
-    return [=](const BF<A>& v) { return apply(v, s, lo, hi, scale); };
+    const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), scale = BF<A>::load_unaligned(c.scale + ch);
+    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch), lo(qmin), hi(qmax);
+    return [=](const BF<A>& v) {
+      const BI<A> q = round_lanes<S, R>(v, s, BF<A>(-16777216.0f), BF<A>(16777216.0f)) + zp;
+      return finish(v, xsimd::min(xsimd::max(q, lo), hi) - zp, scale);
+    };
   }
   auto broadcast(std::size_t ch) const {
     const BF<A> s(c.scale_op[ch]), lo(c.lo[ch]), hi(c.hi[ch]), scale(c.scale[ch]);
-    return [=](const BF<A>& v) { return apply(v, s, lo, hi, scale); };
+    return [=](const BF<A>& v) { return finish(v, round_lanes<S, R>(v, s, lo, hi), scale); };
   }
 };
 
@@ -400,7 +425,7 @@ struct f32_quantize_channels {
   void operator()(A, const float* x, Q* y, const ChannelLayout& l, const ChannelQuantizeConstants& c) const {
     using namespace detail;
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
-      map_channels<A>(x, y, l, LoadF32<A>{}, ChannelQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>{c});
+      map_channels<A>(x, y, l, LoadF32<A>{}, ChannelQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>::make(c));
     });
   }
 };
@@ -412,7 +437,8 @@ struct f32_fake_quantize_channels {
   void operator()(A, const float* x, float* y, const ChannelLayout& l, const ChannelQuantizeConstants& c) const {
     using namespace detail;
     with_arithmetic(c.arithmetic, [&](auto sop, auto rnd) {
-      map_channels<A>(x, y, l, LoadF32<A>{}, ChannelFakeQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>{c});
+      map_channels<A>(x, y, l, LoadF32<A>{},
+                      ChannelFakeQuantizeOp<A, decltype(sop)::value, decltype(rnd)::value>::make(c));
     });
   }
 };
