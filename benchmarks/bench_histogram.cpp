@@ -34,9 +34,10 @@ const std::vector<float>& data() {
 void set_rates(benchmark::State& state, std::size_t n) {
   state.counters["elements"] = benchmark::Counter(double(n) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["bytes"] = benchmark::Counter(double(n) * 4 * state.iterations(), benchmark::Counter::kIsRate);
-  // Fraction of the same-run read-only roofline (benchmarks/bench_util.hpp) on the same size.
+  // Fraction of the read-only roofline on the same size, from passes paired with the kernel's
+  // (benchmarks/bench_util.hpp).
   state.counters["roofline"] = benchmark::Counter(
-      double(n) * 4 * state.iterations() / qkern_bench::roofline_bytes_per_second(qkern_bench::Pattern::read4, n),
+      double(n) * 4 * state.iterations() / qkern_bench::roofline_for(state, qkern_bench::Pattern::read4, n),
       benchmark::Counter::kIsRate);
   state.SetLabel(qkern::dispatch::selected_arch_name());
 }
@@ -49,6 +50,7 @@ void BM_FixedHistogramPerTensor(benchmark::State& state) {
   for (auto _ : state) {
     k(x.data(), x.size(), b, counts.data());
     benchmark::DoNotOptimize(counts.data());
+    qkern_bench::pair_roofline(state, qkern_bench::Pattern::read4, x.size());
   }
   set_rates(state, x.size());
 }
@@ -58,7 +60,10 @@ void BM_GridHistogramPerTensor(benchmark::State& state) {
   const qkern::GridBinning b{std::ldexp(1.0f, 8), -1024.0f, std::uint32_t(kBins), false};
   std::vector<std::uint64_t> counts(kBins + qkern::kHistogramExtraSlots);
   const auto k = qkern::dispatch::select<qkern::kernels::f32_grid_histogram>();
-  for (auto _ : state) benchmark::DoNotOptimize(k(x.data(), x.size(), b, counts.data()));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(k(x.data(), x.size(), b, counts.data()));
+    qkern_bench::pair_roofline(state, qkern_bench::Pattern::read4, x.size());
+  }
   set_rates(state, x.size());
 }
 
@@ -75,6 +80,7 @@ void BM_FixedHistogramPerChannel(benchmark::State& state) {
   for (auto _ : state) {
     k(x.data(), l, b, counts.data());
     benchmark::DoNotOptimize(counts.data());
+    qkern_bench::pair_roofline(state, qkern_bench::Pattern::read4, l.size());
   }
   set_rates(state, l.size());
 }

@@ -418,14 +418,9 @@ inline void pair_roofline(benchmark::State& st, Pattern p, std::size_t elements)
   st.ResumeTiming();
 }
 
-/// Sets items/s, bytes/s (elements x the pattern's bytes per element) and `roofline` (the kernel's
-/// bytes/s over its paired roofline passes when pair_roofline ran, else over
-/// roofline_bytes_per_second(pattern, elements)). Call after the timed loop.
-inline void report(benchmark::State& st, Pattern p, std::size_t elements) {
-  const double items = static_cast<double>(st.iterations()) * static_cast<double>(elements);
-  const double bytes = items * static_cast<double>(pattern_info(p).bytes());
-  st.SetItemsProcessed(static_cast<std::int64_t>(items));
-  st.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+/// The roofline (bytes/s) of `pattern` on `elements` elements for the benchmark running in st: its
+/// paired passes when pair_roofline ran (and forgets them), else roofline_bytes_per_second.
+inline double roofline_for(benchmark::State& st, Pattern p, std::size_t elements) {
   double roof = roofline_bytes_per_second(p, elements);
   auto& paired = detail::paired_passes();
   auto it = paired.find(&st);
@@ -435,7 +430,17 @@ inline void report(benchmark::State& st, Pattern p, std::size_t elements) {
              static_cast<double>(pattern_info(p).bytes()) / it->second.seconds;
     paired.erase(it);
   }
-  st.counters["roofline"] = benchmark::Counter(bytes / roof, benchmark::Counter::kIsRate);
+  return roof;
+}
+
+/// Sets items/s, bytes/s (elements x the pattern's bytes per element) and `roofline` (the kernel's
+/// bytes/s over roofline_for(st, pattern, elements)). Call after the timed loop.
+inline void report(benchmark::State& st, Pattern p, std::size_t elements) {
+  const double items = static_cast<double>(st.iterations()) * static_cast<double>(elements);
+  const double bytes = items * static_cast<double>(pattern_info(p).bytes());
+  st.SetItemsProcessed(static_cast<std::int64_t>(items));
+  st.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+  st.counters["roofline"] = benchmark::Counter(bytes / roofline_for(st, p, elements), benchmark::Counter::kIsRate);
 }
 
 // ---------------------------------------------------------------------------------------------
