@@ -210,12 +210,17 @@ std::vector<ChannelLayout> channel_layouts() {
   return ls;
 }
 
+// Code range of the per-channel checks: the type's full range, or one unit narrower on each side
+// (narrow range, which the channels-last kernels clamp to in int32 after adding the zero point).
+enum class CodeRange { full, narrowed };
+
 template <class Q>
-ChannelQuantParams channel_params(std::mt19937& rng, std::size_t channels, DType dtype, Arithmetic a) {
+ChannelQuantParams channel_params(std::mt19937& rng, std::size_t channels, DType dtype, Arithmetic a,
+                                  CodeRange range = CodeRange::full) {
   ChannelQuantParams p;
   p.dtype = dtype;
-  p.qmin = full_range(dtype).qmin;
-  p.qmax = full_range(dtype).qmax;
+  p.qmin = full_range(dtype).qmin + (range == CodeRange::narrowed ? 1 : 0);
+  p.qmax = full_range(dtype).qmax - (range == CodeRange::narrowed ? 1 : 0);
   p.arithmetic = a;
   std::uniform_real_distribution<float> ls(-9.0f, 2.0f);
   std::uniform_int_distribution<std::int32_t> zp(p.qmin, p.qmax);
@@ -227,11 +232,11 @@ ChannelQuantParams channel_params(std::mt19937& rng, std::size_t channels, DType
 }
 
 template <class Q, class A>
-void check_channels(DType dtype) {
+void check_channels(DType dtype, CodeRange range = CodeRange::full) {
   std::mt19937 rng(55);
   for (const ChannelLayout& l : channel_layouts())
     for (Arithmetic a : kArithmetics) {
-      const auto p = channel_params<Q>(rng, l.channels, dtype, a);
+      const auto p = channel_params<Q>(rng, l.channels, dtype, a, range);
       const detail::ChannelConstantsStorage k(p);
       std::vector<float> x(l.size());
       for (std::size_t o = 0; o < l.outer; ++o)
@@ -271,6 +276,9 @@ TYPED_TEST(QuantizeKernels, PerChannelMatchesReference) {
   check_channels<std::uint8_t, TypeParam>(DType::uint8);
   check_channels<std::int16_t, TypeParam>(DType::int16);
   check_channels<std::uint16_t, TypeParam>(DType::uint16);
+  check_channels<std::int8_t, TypeParam>(DType::int8, CodeRange::narrowed);
+  check_channels<std::uint8_t, TypeParam>(DType::uint8, CodeRange::narrowed);
+  check_channels<std::uint16_t, TypeParam>(DType::uint16, CodeRange::narrowed);
 }
 
 // ---- public API: semantics and validation ---------------------------------------------------
