@@ -342,28 +342,39 @@ namespace detail {
 
 // Builds the per-channel lane ops for map_channels: operator()(c) gives the op with vectors of
 // channel constants starting at c; broadcast(c) the op for one channel.
+// Channels-last vectors mix channels, so each needs its own constants from memory. The two ops
+// below load only scale (and zero point) per vector and clamp the integer code to the tensor-wide
+// [qmin, qmax] after adding the zero point, instead of loading per-channel float bounds; the float
+// clamp to +-2^24 only keeps the conversion defined. Bit-identical to the per-channel float clamp:
+// rounding is monotone and fixes integers, so clamp(round(v), qmin - zp, qmax - zp) + zp ==
+// clamp(round(v) + zp, qmin, qmax) (both bounds well inside +-2^24 for 16-bit codes), and a NaN
+// lane still gives zp.
+template <class A>
+struct TensorCodeRange {
+  std::int32_t qmin, qmax;
+  // lo[c] = qmin - zp[c] and hi[c] = qmax - zp[c] hold exact integers (any channel gives the same).
+  static TensorCodeRange of(const ChannelQuantizeConstants& k) {
+    return {static_cast<std::int32_t>(k.lo[0]) + k.zero_point[0], static_cast<std::int32_t>(k.hi[0]) + k.zero_point[0]};
+  }
+  // clamp(round(v / s or v * s) + zp, qmin, qmax) for the arithmetic S, R.
+  template <ScaleOp S, Rounding R>
+  BI<A> code(const BF<A>& v, const BF<A>& s, const BI<A>& zp) const {
+    const BF<A> wide(16777216.0f);
+    return xsimd::min(xsimd::max(round_lanes<S, R>(v, s, -wide, wide) + zp, BI<A>(qmin)), BI<A>(qmax));
+  }
+};
+
 template <class A, ScaleOp S, Rounding R>
 struct ChannelQuantizeOp {
   ChannelQuantizeConstants c;  // by value: see FixedOps
-  std::int32_t qmin, qmax;     // the tensor-wide code range (see make)
+  TensorCodeRange<A> range;
 
-  static ChannelQuantizeOp make(const ChannelQuantizeConstants& k) {
-    // lo[c] = qmin - zp[c], exact integers held as float.
-    return {k, static_cast<std::int32_t>(k.lo[0]) + k.zero_point[0],
-            static_cast<std::int32_t>(k.hi[0]) + k.zero_point[0]};
-  }
-  // Channels-last vectors mix channels, so each needs its own constants from memory: two loads
-  // (scale, zero point) instead of four, by clamping the integer code to the tensor-wide
-  // [qmin, qmax] after adding the zero point. The float clamp to +-2^24 only keeps the conversion
-  // defined. Bit-identical to the per-channel float clamp: rounding is monotone and fixes
-  // integers, so clamp(round(v), qmin - zp, qmax - zp) + zp == clamp(round(v) + zp, qmin, qmax)
-  // (both bounds well inside +-2^24 for 16-bit codes); NaN still gives zp.
+  static ChannelQuantizeOp make(const ChannelQuantizeConstants& k) { return {k, TensorCodeRange<A>::of(k)}; }
   auto operator()(std::size_t ch) const {
     const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch);
-    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch), lo(qmin), hi(qmax);
-    return [=](const BF<A>& v) {
-      return xsimd::min(xsimd::max(round_lanes<S, R>(v, s, BF<A>(-16777216.0f), BF<A>(16777216.0f)) + zp, lo), hi);
-    };
+    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch);
+    const TensorCodeRange<A> r = range;
+    return [=](const BF<A>& v) { return r.template code<S, R>(v, s, zp); };
   }
   auto broadcast(std::size_t ch) const {
     const BF<A> s(c.scale_op[ch]), lo(c.lo[ch]), hi(c.hi[ch]);
@@ -375,24 +386,17 @@ struct ChannelQuantizeOp {
 template <class A, ScaleOp S, Rounding R>
 struct ChannelFakeQuantizeOp {
   ChannelQuantizeConstants c;  // by value: see FixedOps
-  std::int32_t qmin, qmax;     // as ChannelQuantizeOp
+  TensorCodeRange<A> range;
 
-  static ChannelFakeQuantizeOp make(const ChannelQuantizeConstants& k) {
-    return {k, static_cast<std::int32_t>(k.lo[0]) + k.zero_point[0],
-            static_cast<std::int32_t>(k.hi[0]) + k.zero_point[0]};
-  }
+  static ChannelFakeQuantizeOp make(const ChannelQuantizeConstants& k) { return {k, TensorCodeRange<A>::of(k)}; }
   static BF<A> finish(const BF<A>& v, const BI<A>& q_minus_zp, const BF<A>& scale) {
     return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, xsimd::to_float(q_minus_zp) * scale);
   }
-  // Channels-last: three constant loads instead of four, clamping in int32 as ChannelQuantizeOp
-  // does (q - zp is the same integer either way, so the result is bit-identical).
   auto operator()(std::size_t ch) const {
     const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), scale = BF<A>::load_unaligned(c.scale + ch);
-    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch), lo(qmin), hi(qmax);
-    return [=](const BF<A>& v) {
-      const BI<A> q = round_lanes<S, R>(v, s, BF<A>(-16777216.0f), BF<A>(16777216.0f)) + zp;
-      return finish(v, xsimd::min(xsimd::max(q, lo), hi) - zp, scale);
-    };
+    const BI<A> zp = BI<A>::load_unaligned(c.zero_point + ch);
+    const TensorCodeRange<A> r = range;
+    return [=](const BF<A>& v) { return finish(v, r.template code<S, R>(v, s, zp) - zp, scale); };
   }
   auto broadcast(std::size_t ch) const {
     const BF<A> s(c.scale_op[ch]), lo(c.lo[ch]), hi(c.hi[ch]), scale(c.scale[ch]);
