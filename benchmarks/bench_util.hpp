@@ -17,6 +17,9 @@
 //     a roofline taken seconds away from it (DRAM bandwidth drifts by 10-15% over minutes on a
 //     shared host). Patterns name the bytes moved per element: Pattern::read4_write1 is a f32 ->
 //     int8 map, and so on. A kernel that moves different traffic picks the closest pattern.
+//   * Pairing: `pair_roofline(state, pattern, elements)` as the last statement of a timed loop runs
+//     one roofline pass (timer paused) after each kernel pass on DRAM-sized data, and report()
+//     then divides by those passes: kernel and roofline alternate, so a drifting host cancels out.
 //   * Counters: call `report(state, pattern, elements_per_call)` after the timed loop: it sets
 //     items/s and bytes/s (bytes = elements * the pattern's read + write bytes, the useful traffic)
 //     and `roofline` = the kernel's bytes/s divided by the same-run roofline of its pattern.
@@ -355,11 +358,6 @@ inline double measure_pattern(Pattern p, StoreKind k, std::size_t n) {
   return rates[3];
 }
 
-/// The same-run roofline of `pattern` on n elements in bytes/s: the better of ordinary and
-/// streaming stores (a read-only pattern has one kind). Cached; re-measured when older than
-/// QKERN_BENCH_ROOFLINE_MAX_AGE seconds (default 5).
-inline double roofline_bytes_per_second(Pattern p, std::size_t n);
-
 namespace detail {
 struct RooflineEntry {
   double rate;
@@ -395,6 +393,9 @@ inline std::map<const benchmark::State*, PairedPasses>& paired_passes() {
 }
 }  // namespace detail
 
+/// The same-run roofline of `pattern` on n elements in bytes/s: the better of ordinary and
+/// streaming stores (a read-only pattern has one kind). Cached; re-measured when older than
+/// QKERN_BENCH_ROOFLINE_MAX_AGE seconds (default 5).
 inline double roofline_bytes_per_second(Pattern p, std::size_t n) { return detail::roofline_entry(p, n).rate; }
 
 /// Bytes (input + output) from which a benchmark pairs each kernel pass with a roofline pass:
@@ -487,7 +488,7 @@ template <class Fn>
 inline benchmark::internal::Benchmark* register_sizes(const std::string& name, Fn&& fn) {
   auto* b = benchmark::RegisterBenchmark(name.c_str(), std::forward<Fn>(fn));
   b->ArgName("N")->Unit(benchmark::kMicrosecond);
-  if (!use_cpu_clock()) b->UseRealTime();
+  bench_clock(b);
   for (auto n : kSizes) b->Arg(n);
   return b;
 }

@@ -25,32 +25,26 @@ namespace simd {
 
 inline constexpr std::size_t kCacheLine = 64;
 
-/// Prefetches the cache lines of [p + QKERN_PREFETCH_DISTANCE, + Bytes): call once per loop
-/// iteration that consumes Bytes input bytes at p. Bytes below a cache line still issue one
-/// prefetch. Templated on the arch like every function a kernel calls (simd/dispatch.hpp).
-template <class A, std::size_t Bytes>
-inline void prefetch_ahead(const void* p) {
-#if (defined(__GNUC__) || defined(__clang__)) && QKERN_PREFETCH_DISTANCE > 0
-  const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(p) + QKERN_PREFETCH_DISTANCE;
-  constexpr std::size_t lines = Bytes < kCacheLine ? 1 : Bytes / kCacheLine;
-  for (std::size_t k = 0; k < lines; ++k)
-    __builtin_prefetch(reinterpret_cast<const void*>(at + k * kCacheLine), 0, 0);  // read, non-temporal
-#else
-  (void)p;
-#endif
-}
-
 /// Prefetches the cache lines of [p + QKERN_PREFETCH_DISTANCE, + bytes) for a loop block of a
 /// run-time size (e.g. a few rows of a channels-last tensor).
 template <class A>
 inline void prefetch_range_ahead(const void* p, std::size_t bytes) {
 #if (defined(__GNUC__) || defined(__clang__)) && QKERN_PREFETCH_DISTANCE > 0
   const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(p) + QKERN_PREFETCH_DISTANCE;
-  for (std::size_t k = 0; k < bytes; k += kCacheLine) __builtin_prefetch(reinterpret_cast<const void*>(at + k), 0, 0);
+  for (std::size_t k = 0; k < bytes; k += kCacheLine)
+    __builtin_prefetch(reinterpret_cast<const void*>(at + k), 0, 0);  // read, non-temporal hint
 #else
   (void)p;
   (void)bytes;
 #endif
+}
+
+/// Prefetches the cache lines of [p + QKERN_PREFETCH_DISTANCE, + Bytes): call once per loop
+/// iteration that consumes Bytes input bytes at p. Bytes below a cache line still issue one
+/// prefetch. Templated on the arch like every function a kernel calls (simd/dispatch.hpp).
+template <class A, std::size_t Bytes>
+inline void prefetch_ahead(const void* p) {
+  prefetch_range_ahead<A>(p, Bytes < kCacheLine ? kCacheLine : Bytes);
 }
 
 }  // namespace simd
