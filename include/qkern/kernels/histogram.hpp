@@ -10,12 +10,11 @@
 // non-finite test is paid on the fast path); its slots are then computed with the reference's
 // fixed sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs and tests
 // compile with -ffp-contract=off). A vector with an out-of-range or non-finite lane takes the full
-// select path or, for NaN/Inf, a lane-by-lane path. Runs long enough to amortise a flush count
-// into lane-interleaved uint16 sub-histograms, h[slot * S + lane % S] with S = min(lanes, 8): a
-// lane never shares a counter with another lane of its vector, which breaks the store-to-load
-// dependency chains that repeated values (a ReLU's zeros) would otherwise serialize on, the 8
-// counters of a slot share one 16-byte line segment (cheap flush), and the ~33 KB of counters stay
-// in L1. They are flushed into the uint64 counters before any can overflow, and at the end of each
+// select path or, for NaN/Inf, a lane-by-lane path. Slot indices reach the counter increments
+// through general-purpose registers (simd/lanes.hpp). Runs long enough to amortise a flush count
+// into two uint32 sub-histograms, lane l of a vector into copy l % 2 (kSubCopies says why two),
+// 16 KB at 2048 bins so the hot counters stay in L1; they are added into the uint64 counters every
+// 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or
 // channel. Per-channel NCHW runs go channel by channel so one sub-histogram serves all of a
 // channel's runs. The grid kernels track min/max of the in-range vectors in the same pass (two
 // vector ops, no branch) and test the window with float bounds precomputed exactly from the grid
@@ -50,18 +49,8 @@ using HI = simd::batch<std::int32_t, A>;
 
 // Runs of at least this many times the slot count use the uint16 sub-histograms.
 inline constexpr std::size_t kSubHistogramMinRunPerSlot = 2;
-// Largest slot count for which the sub-histograms (S x 2 bytes per slot) are used.
+// Largest slot count for which the sub-histograms (kSubCopies x 4 bytes per slot) are used.
 inline constexpr std::size_t kSubHistogramMaxSlots = 1u << 14;
-
-// Sub-histograms per slot (lanes of a vector that never share a counter) and its log2.
-template <class A>
-constexpr std::size_t sub_lanes() {
-  return HF<A>::size < 8 ? HF<A>::size : 8;
-}
-template <class A>
-constexpr int sub_shift() {
-  return sub_lanes<A>() == 8 ? 3 : sub_lanes<A>() == 4 ? 2 : sub_lanes<A>() == 2 ? 1 : 0;
-}
 
 // Mask that clears the sign bit (absolute mode) or keeps every bit.
 template <class A>
@@ -194,41 +183,56 @@ struct NoRange {
   void lane(float) {}
 };
 
-// Lane l's offset l % S inside a slot's group of S sub-histogram counters.
+// Sub-histogram counters: kSubCopies uint32 copies of the slot counters, copy j at offset j * nslots;
+// lane l of a vector counts into copy l % kSubCopies. Why two uint32 copies: a value repeated in
+// neighbouring lanes (a ReLU's zeros) would otherwise chain every increment of a vector through one
+// counter (store-to-load forwarding, ~6 cycles each); two copies halve those chains, while more
+// copies, or interleaving them, only enlarge the counters' L1 footprint (8 copies of uint16 fill the
+// 32 KB L1 of Zen 3 at 2048 bins). uint16 counters were slower per increment than uint32 on Zen 3
+// (memory-destination 16-bit adds; measured 1.2 vs 1.6-1.8 G increments/s in L1).
+inline constexpr std::size_t kSubCopies = 2;
+
 template <class A>
-inline HI<A> sub_lane_offsets() {
+inline HI<A> sub_copy_offsets(std::uint32_t nslots) {
   constexpr std::size_t N = HF<A>::size;
   alignas(64) std::int32_t o[N];
-  for (std::size_t l = 0; l < N; ++l) o[l] = std::int32_t(l % sub_lanes<A>());
+  for (std::size_t l = 0; l < N; ++l) o[l] = std::int32_t((l % kSubCopies) * nslots);
   return HI<A>::load_aligned(o);
 }
 
-// Lane-interleaved uint16 sub-histograms in front of a uint64 counter array (see the file comment).
+// uint32 sub-histograms in front of a uint64 counter array (see kSubCopies).
 template <class A>
 class SubCounts {
  public:
-  static constexpr std::size_t N = HF<A>::size, S = sub_lanes<A>();
-  // Vectors between flushes: a counter receives at most N / S increments per vector.
-  static constexpr std::size_t kBlockVectors = 65535 / (N / S);
+  static constexpr std::size_t N = HF<A>::size;
+  // Vectors between flushes. A counter receives at most N / kSubCopies increments per vector, so
+  // uint32 would last 2^30 vectors; flushing every 2^16 costs ~0.5 % and lets the tests reach it.
+  static constexpr std::size_t kBlockVectors = std::size_t{1} << 16;
+  static_assert(kBlockVectors * (N / kSubCopies) <= 0xffffffffu, "sub-histogram counters would overflow");
 
   explicit SubCounts(std::uint32_t nslots)
-      : h_(std::size_t{nslots} * S, 0), nslots_(nslots), lanes_(sub_lane_offsets<A>()) {}
+      : h_(std::size_t{nslots} * kSubCopies), nslots_(nslots), lanes_(sub_copy_offsets<A>(nslots)) {}
   void target(std::uint64_t* counts) { counts_ = counts; }
 
   // The state the counting loop touches per vector, held by the loop as a local copy: the counter
-  // stores go through a uint16_t pointer, and xsimd's vector types may alias anything, so members
-  // reached through `this` would be reloaded (and `left` stored) after every increment.
+  // stores go through a uint32_t pointer, and xsimd's vector types may alias anything, so members
+  // reached through `this` would be reloaded after every increment.
   struct Cursor {
-    std::uint16_t* h;
+    std::uint32_t* h;
     HI<A> lanes;
     std::size_t left;
     SubCounts* owner;
-    HI<A> index(const HI<A>& slot) const { return (slot << sub_shift<A>()) + lanes; }
+    HI<A> index(const HI<A>& slot) const { return slot + lanes; }
     // Counts one vector of sub-histogram indices (from index()).
-    void add(const HI<A>& idx) {
-      std::uint16_t* hp = h;
+    void add(const HI<A>& idx) const {
+      std::uint32_t* hp = h;
       simd::for_each_lane<A>(idx, [hp](std::uint32_t i) { ++hp[i]; });
-      if (--left == 0) {
+    }
+    // Vectors that may be added before used() must be told.
+    std::size_t room() const { return left; }
+    void used(std::size_t vectors) {
+      left -= vectors;
+      if (left == 0) {
         owner->flush();
         left = kBlockVectors;
       }
@@ -238,18 +242,18 @@ class SubCounts {
   void restore(const Cursor& c) { left_ = c.left; }
 
   void flush() {
-    std::uint16_t* h = h_.data();
+    std::uint32_t* h = h_.data();
     for (std::size_t s = 0; s < nslots_; ++s) {
-      std::uint32_t t = 0;
-      for (std::size_t j = 0; j < S; ++j) t += h[s * S + j];
+      std::uint64_t t = 0;
+      for (std::size_t j = 0; j < kSubCopies; ++j) t += h[j * nslots_ + s];
       counts_[s] += t;
     }
-    std::fill(h_.begin(), h_.end(), std::uint16_t{0});
+    std::fill(h, h + h_.size(), std::uint32_t{0});
     left_ = kBlockVectors;
   }
 
  private:
-  simd::ScratchArray<std::uint16_t, A> h_;
+  simd::ScratchArray<std::uint32_t, A> h_;
   std::uint32_t nslots_;
   HI<A> lanes_;
   std::uint64_t* counts_ = nullptr;
@@ -261,10 +265,12 @@ template <class A>
 struct DirectCounts {
   std::uint64_t* counts;
   HI<A> index(const HI<A>& slot) const { return slot; }
-  void add(const HI<A>& idx) {
+  void add(const HI<A>& idx) const {
     std::uint64_t* c = counts;
     simd::for_each_lane<A>(idx, [c](std::uint32_t i) { ++c[i]; });
   }
+  std::size_t room() const { return std::numeric_limits<std::size_t>::max(); }
+  void used(std::size_t) {}
   DirectCounts cursor() const { return *this; }
   void restore(const DirectCounts&) {}
 };
@@ -288,22 +294,28 @@ inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool
     }
   };
   std::size_t i = 0;
-  for (; i + N <= n; i += N) {
-    simd::prefetch_ahead<A, N * sizeof(float)>(x + i);
-    const HF<A> xv = HF<A>::load_unaligned(x + i);
-    const HF<A> v = xv & amask;
-    HI<A> s;
-    if (xsimd::all(slots.in_range(v))) {
-      range.vec(v);
-      s = slots.fast(v);
-    } else if (xsimd::any(simd::nonfinite_mask(xv))) {
-      scalar_lanes(x + i, N);
-      continue;
-    } else {
-      range.vec(v);
-      s = slots(v);
+  // Blocks of at most sink.room() vectors, so the per-vector loop carries no flush counter.
+  while (n - i >= N) {
+    const std::size_t vectors = std::min((n - i) / N, sink.room());
+    const std::size_t end = i + vectors * N;
+    for (; i < end; i += N) {
+      simd::prefetch_ahead<A, N * sizeof(float)>(x + i);
+      const HF<A> xv = HF<A>::load_unaligned(x + i);
+      const HF<A> v = xv & amask;
+      HI<A> s;
+      if (xsimd::all(slots.in_range(v))) {
+        range.vec(v);
+        s = slots.fast(v);
+      } else if (xsimd::any(simd::nonfinite_mask(xv))) {
+        scalar_lanes(x + i, N);
+        continue;
+      } else {
+        range.vec(v);
+        s = slots(v);
+      }
+      sink.add(sink.index(s));
     }
-    sink.add(sink.index(s));
+    sink.used(vectors);
   }
   scalar_lanes(x + i, n - i);
   range_io = range;
