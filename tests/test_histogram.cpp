@@ -204,7 +204,9 @@ TYPED_TEST(HistogramKernels, PerChannelMatchesReferenceInEveryLayout) {
   std::mt19937 rng(36);
   for (ChannelLayout l :
        {ChannelLayout{5, 1, 1}, ChannelLayout{4, 15, 1}, ChannelLayout{3, 16, 1}, ChannelLayout{7, 33, 1},
-        ChannelLayout{2, 3, 7}, ChannelLayout{3, 4, 49}, ChannelLayout{1, 6, 130}, ChannelLayout{2, 2, 5000}})
+        ChannelLayout{2, 3, 7}, ChannelLayout{3, 4, 49}, ChannelLayout{1, 6, 130}, ChannelLayout{2, 2, 5000},
+        // channels-first groups of 8 channels: full and partial groups, with and without sub-histograms
+        ChannelLayout{3, 19, 40}, ChannelLayout{5, 9, 13}, ChannelLayout{2, 8, 300}})
     for (bool absolute : {false, true}) {
       const std::uint32_t bins = 37;
       auto x = mixed_data(rng, l.size(), -3.0f, 3.0f);

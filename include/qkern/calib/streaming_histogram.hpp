@@ -300,9 +300,15 @@ class GridHistogramSet {
     std::uint64_t* s = slots_.data() + c * stride();
     const GridBinning now = binning(c);
     const std::uint32_t below = old.bins + kSlotBelow, above = old.bins + kSlotAbove;
+    // Exact float bounds of the old window: the values inside it (most of them) are skipped with
+    // two compares instead of a slot computation; NaN fails both and is checked in full.
+    float flo, fhi;
+    kernels::detail::grid_window<void>(old.inv_width, old.base, old.bins, flo, fhi);
     for (std::size_t o = 0; o < l.outer; ++o) {
       const float* run = x + (o * l.channels + c) * l.inner;
       for (std::size_t i = 0; i < l.inner; ++i) {
+        const float v = old.absolute ? std::fabs(run[i]) : run[i];
+        if (v >= flo && v <= fhi) continue;
         const std::uint32_t so = reference::grid_slot(run[i], old);
         if (so == below || so == above) ++s[reference::grid_slot(run[i], now)];
       }

@@ -328,36 +328,59 @@ inline bool use_sub_counts(std::size_t n, std::size_t nslots) {
   return n >= kSubHistogramMinRunPerSlot * nslots && nslots <= kSubHistogramMaxSlots;
 }
 
+// Channels counted together by the channels-first driver (see count_channels_first).
+inline constexpr std::size_t kChannelGroup = 8;
+
 // Per-tensor / channels-first driver: channel c's values are the runs x + (o * channels + c) *
 // inner, o < outer; they count into counts + c * stride through make_slots(c) and scalar_slot(v,
 // c), and range_at(c) receives their finite values (one tracker per channel, reduced after).
+// Channels go in groups of kChannelGroup, each group row by row (o), so the runs read one after
+// another are neighbours in memory (channels c0..c0+7 of row o): one channel at a time would jump
+// channels * inner floats after every run, and a plain read in that order streams at only ~0.7 of
+// the sequential rate on Zen 3 (measured; a group of 8 reads at the sequential rate). Each channel
+// of the group keeps its own sub-histograms (8 x 16 KB at 2048 bins, L2-resident between runs):
+// per-channel NCHW 64 x 3136 counting went from 0.36-0.39 to 0.43-0.46 of a read loop's rate.
 template <class A, class MakeSlots, class ScalarSlot, class MakeRange, class DoneRange>
 inline void count_channels_first(const float* x, const ChannelLayout& l, std::uint64_t* counts, std::uint32_t stride,
                                  bool absolute, MakeSlots make_slots, ScalarSlot scalar_slot, MakeRange make_range,
                                  DoneRange done_range) {
   const bool sub = use_sub_counts<A>(l.outer * l.inner, stride);
-  SubCounts<A>* sc = nullptr;
-  std::vector<SubCounts<A>> holder;
+  using Slots = decltype(make_slots(0));
+  using Range = decltype(make_range());
+  const std::size_t group = std::min(l.outer > 1 ? kChannelGroup : 1, l.channels);
+  std::vector<SubCounts<A>> subs;
   if (sub) {
-    holder.emplace_back(stride);
-    sc = &holder.front();
+    subs.reserve(group);
+    for (std::size_t j = 0; j < group; ++j) subs.emplace_back(stride);
   }
-  for (std::size_t c = 0; c < l.channels; ++c) {
-    std::uint64_t* cc = counts + c * stride;
-    const auto slots = make_slots(c);
-    auto range = make_range();
-    auto one = [&](float v) { return scalar_slot(v, c); };
-    if (sub) {
-      sc->target(cc);
-      for (std::size_t o = 0; o < l.outer; ++o)
-        count_run<A>(x + (o * l.channels + c) * l.inner, l.inner, cc, absolute, slots, one, range, *sc);
-      sc->flush();
-    } else {
-      DirectCounts<A> direct{cc};
-      for (std::size_t o = 0; o < l.outer; ++o)
-        count_run<A>(x + (o * l.channels + c) * l.inner, l.inner, cc, absolute, slots, one, range, direct);
+  std::vector<Slots> slots;  // per channel of the group, built once (grid slots cost ~100 ops)
+  slots.reserve(group);
+  for (std::size_t c0 = 0; c0 < l.channels; c0 += group) {
+    const std::size_t g = std::min(group, l.channels - c0);
+    Range ranges[kChannelGroup];
+    slots.clear();
+    for (std::size_t j = 0; j < g; ++j) {
+      slots.push_back(make_slots(c0 + j));
+      ranges[j] = make_range();
+      if (sub) subs[j].target(counts + (c0 + j) * stride);
     }
-    done_range(c, range);
+    for (std::size_t o = 0; o < l.outer; ++o)
+      for (std::size_t j = 0; j < g; ++j) {
+        const std::size_t c = c0 + j;
+        std::uint64_t* cc = counts + c * stride;
+        auto one = [&](float v) { return scalar_slot(v, c); };
+        const float* run = x + (o * l.channels + c) * l.inner;
+        if (sub) {
+          count_run<A>(run, l.inner, cc, absolute, slots[j], one, ranges[j], subs[j]);
+        } else {
+          DirectCounts<A> direct{cc};
+          count_run<A>(run, l.inner, cc, absolute, slots[j], one, ranges[j], direct);
+        }
+      }
+    for (std::size_t j = 0; j < g; ++j) {
+      if (sub) subs[j].flush();
+      done_range(c0 + j, ranges[j]);
+    }
   }
 }
 
