@@ -206,7 +206,9 @@ TYPED_TEST(HistogramKernels, PerChannelMatchesReferenceInEveryLayout) {
        {ChannelLayout{5, 1, 1}, ChannelLayout{4, 15, 1}, ChannelLayout{3, 16, 1}, ChannelLayout{7, 33, 1},
         ChannelLayout{2, 3, 7}, ChannelLayout{3, 4, 49}, ChannelLayout{1, 6, 130}, ChannelLayout{2, 2, 5000},
         // channels-first groups of 8 channels: full and partial groups, with and without sub-histograms
-        ChannelLayout{3, 19, 40}, ChannelLayout{5, 9, 13}, ChannelLayout{2, 8, 300}})
+        ChannelLayout{3, 19, 40}, ChannelLayout{5, 9, 13}, ChannelLayout{2, 8, 300},
+        // channels-last with uint32 sub-counters (>= 2 x 42 rows), and past their 2^16-row flush
+        ChannelLayout{200, 17, 1}, ChannelLayout{70001, 17, 1}})
     for (bool absolute : {false, true}) {
       const std::uint32_t bins = 37;
       auto x = mixed_data(rng, l.size(), -3.0f, 3.0f);

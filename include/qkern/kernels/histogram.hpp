@@ -15,10 +15,11 @@
 // into two uint32 sub-histograms, lane l of a vector into copy l % 2 (kSubCopies says why two),
 // 16 KB at 2048 bins so the hot counters stay in L1; they are added into the uint64 counters every
 // 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or
-// channel. Per-channel NCHW runs go channel by channel so one sub-histogram serves all of a
-// channel's runs. The grid kernels track min/max of the in-range vectors in the same pass (two
-// vector ops, no branch) and test the window with float bounds precomputed exactly from the grid
-// (grid_window), so the fast path needs no clamps.
+// channel. Traversal follows memory: channels-first tensors go 8 channels at a time, row by row
+// (count_channels_first), channels-last ones in ~32 KB row blocks, column by column
+// (count_channels_last); each driver's comment gives the measured reason. The grid kernels track min/max of the
+// in-range vectors in the same pass (two vector ops, no branch) and test the window with float bounds precomputed
+// exactly from the grid (grid_window), so the fast path needs no clamps.
 #pragma once
 
 #include <algorithm>
@@ -384,9 +385,55 @@ inline void count_channels_first(const float* x, const ChannelLayout& l, std::ui
   }
 }
 
+// Channels-last rows are counted in blocks of about this many bytes (see count_channels_last).
+inline constexpr std::size_t kChannelsLastBlockBytes = std::size_t{32} << 10;
+// Rows between flushes of the channels-last uint32 sub-counters (a row adds at most 1 to each; far
+// below overflow, so that the tests reach a mid-call flush).
+inline constexpr std::size_t kChannelsLastFlushRows = std::size_t{1} << 16;
+
+// Counts rows [o0, o1) of the channels [0, vector_channels) of a channels-last tensor, column by
+// column, into `counters` (channel c's slots at c * stride; uint64 counts or uint32 sub-counters).
+template <class A, class Counter, class MakeSlots, class ScalarValue, class RangeAt>
+inline void count_channels_last_block(const float* x, const ChannelLayout& l, std::size_t o0, std::size_t o1,
+                                      std::size_t vector_channels, Counter* counters, std::uint32_t stride,
+                                      const HF<A>& amask, const HI<A>& lane_offsets, MakeSlots& make_slots,
+                                      ScalarValue& scalar_value, RangeAt& range_at) {
+  constexpr std::size_t N = HF<A>::size;
+  const std::size_t row_bytes = l.channels * sizeof(float);
+  for (std::size_t c = 0; c < vector_channels; c += N) {
+    const auto slots = make_slots(c);
+    auto range = range_at.tracker();
+    Counter* base = counters + c * stride;
+    for (std::size_t o = o0; o < o1; ++o) {
+      const float* row = x + o * l.channels;
+      if (c == 0) simd::prefetch_range_ahead<A>(row, row_bytes);  // the first column brings the block in
+      const HF<A> xv = HF<A>::load_unaligned(row + c);
+      const HF<A> v = xv & amask;
+      HI<A> s;
+      if (xsimd::all(slots.in_range(v))) {
+        s = slots.fast(v);
+      } else if (xsimd::any(simd::nonfinite_mask(xv))) {
+        for (std::size_t j = 0; j < N; ++j) scalar_value(row[c + j], c + j);
+        continue;
+      } else {
+        s = slots(v);
+      }
+      range.vec(v);
+      simd::for_each_lane<A>(s + lane_offsets, [base](std::uint32_t i) { ++base[i]; });
+    }
+    range_at.merge(range, c);
+  }
+}
+
 // Channels-last driver (inner == 1): vectors run along the channels of each row; `make_slots(c)`
 // gives the SIMD slot function of channels [c, c + N), `scalar_slot(v, c)` one value. Slots are
-// offset by channel * stride into one counter array.
+// offset by channel * stride into one counter array. Rows go in blocks of ~32 KB (L1), each block
+// column by column (channels [c, c + N) of every row of the block, then the next N), so only N
+// channels' counters are hot at a time and their slot constants and min/max stay in registers;
+// row by row, the counters of all channels (1 MB at 64 channels x 2048 bins) are touched in turn.
+// With enough rows the vector channels count into uint32 sub-counters (half the footprint of the
+// uint64 counts), flushed every kChannelsLastFlushRows rows and at the end. Measured (64 channels,
+// 2048 bins, 64 Mi values): 0.17 -> 0.22 of a read loop's rate.
 template <class A, class MakeSlots, class ScalarSlot, class RangeAt>
 inline void count_channels_last(const float* x, const ChannelLayout& l, std::uint64_t* counts, std::uint32_t stride,
                                 bool absolute, MakeSlots make_slots, ScalarSlot scalar_slot, RangeAt range_at) {
@@ -402,29 +449,33 @@ inline void count_channels_last(const float* x, const ChannelLayout& l, std::uin
     if (!reference::is_nonfinite_value<A>(v)) range_at(c).lane(absolute ? std::fabs(v) : v);
     ++counts[c * stride + scalar_slot(v, c)];
   };
-  for (std::size_t o = 0; o < l.outer; ++o) {
-    const float* row = x + o * l.channels;
-    simd::prefetch_range_ahead<A>(row, l.channels * sizeof(float));
-    std::size_t c = 0;
-    for (; c + N <= l.channels; c += N) {
-      const HF<A> xv = HF<A>::load_unaligned(row + c);
-      const HF<A> v = xv & amask;
-      const auto slots = make_slots(c);
-      HI<A> s;
-      if (xsimd::all(slots.in_range(v))) {
-        s = slots.fast(v);
-      } else if (xsimd::any(simd::nonfinite_mask(xv))) {
-        for (std::size_t j = 0; j < N; ++j) scalar_value(row[c + j], c + j);
-        continue;
-      } else {
-        s = slots(v);
+  const std::size_t block_rows = std::max<std::size_t>(1, kChannelsLastBlockBytes / (l.channels * sizeof(float)));
+  const std::size_t vector_channels = l.channels - l.channels % N;
+  const bool sub = use_sub_counts<A>(l.outer, stride);
+  simd::ScratchArray<std::uint32_t, A> sub_counts(sub ? vector_channels * stride : 0);
+  auto flush = [&] {
+    for (std::size_t k = 0; k < vector_channels * stride; ++k) counts[k] += sub_counts[k];
+    std::fill(sub_counts.data(), sub_counts.data() + sub_counts.size(), std::uint32_t{0});
+  };
+  std::size_t pending_rows = 0;
+  for (std::size_t o0 = 0; o0 < l.outer; o0 += block_rows) {
+    const std::size_t o1 = std::min(l.outer, o0 + block_rows);
+    if (sub) {
+      if (pending_rows + (o1 - o0) > kChannelsLastFlushRows) {
+        flush();
+        pending_rows = 0;
       }
-      range_at.vec(v, c);
-      std::uint64_t* base = counts + c * stride;
-      simd::for_each_lane<A>(s + lane_offsets, [base](std::uint32_t i) { ++base[i]; });
+      pending_rows += o1 - o0;
+      count_channels_last_block<A>(x, l, o0, o1, vector_channels, sub_counts.data(), stride, amask, lane_offsets,
+                                   make_slots, scalar_value, range_at);
+    } else {
+      count_channels_last_block<A>(x, l, o0, o1, vector_channels, counts, stride, amask, lane_offsets, make_slots,
+                                   scalar_value, range_at);
     }
-    for (; c < l.channels; ++c) scalar_value(row[c], c);
+    for (std::size_t o = o0; o < o1; ++o)
+      for (std::size_t c = vector_channels; c < l.channels; ++c) scalar_value(x[o * l.channels + c], c);
   }
+  if (sub) flush();
 }
 
 // Per-channel min/max arrays seen as trackers (channels-last path).
@@ -441,16 +492,25 @@ struct ChannelRanges {
     }
   };
   Lane operator()(std::size_t c) const { return {mn[c], mx[c]}; }
-  void vec(const HF<A>& v, std::size_t c) const {
-    xsimd::min(HF<A>::load_unaligned(mn + c), v).store_unaligned(mn + c);
-    xsimd::max(HF<A>::load_unaligned(mx + c), v).store_unaligned(mx + c);
+  // Min/max of channels [c, c + N) over some rows, as vectors; merge() adds them into the arrays.
+  struct Tracker {
+    HF<A> mn = HF<A>(std::numeric_limits<float>::infinity()), mx = HF<A>(-std::numeric_limits<float>::infinity());
+    void vec(const HF<A>& v) {
+      mn = xsimd::min(mn, v);
+      mx = xsimd::max(mx, v);
+    }
+  };
+  Tracker tracker() const { return {}; }
+  void merge(const Tracker& t, std::size_t c) const {
+    xsimd::min(HF<A>::load_unaligned(mn + c), t.mn).store_unaligned(mn + c);
+    xsimd::max(HF<A>::load_unaligned(mx + c), t.mx).store_unaligned(mx + c);
   }
 };
 
 struct NoChannelRanges {
   NoRange operator()(std::size_t) const { return {}; }
-  template <class V>
-  void vec(const V&, std::size_t) const {}
+  NoRange tracker() const { return {}; }
+  void merge(const NoRange&, std::size_t) const {}
 };
 
 template <class A>
