@@ -17,9 +17,10 @@
 // 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or
 // channel. Traversal follows memory: channels-first tensors go 8 channels at a time, row by row
 // (count_channels_first), channels-last ones in ~32 KB row blocks, column by column
-// (count_channels_last); each driver's comment gives the measured reason. The grid kernels track min/max of the
-// in-range vectors in the same pass (two vector ops, no branch) and test the window with float bounds precomputed
-// exactly from the grid (grid_window), so the fast path needs no clamps.
+// (count_channels_last); each driver's comment gives the measured reason. The grid kernels track
+// min/max of the in-range vectors in the same pass (two vector ops, no branch) and test the window
+// with float bounds precomputed exactly from the grid (grid_window), so the fast path needs no
+// clamps.
 #pragma once
 
 #include <algorithm>
