@@ -84,6 +84,33 @@ TEST(StreamingHistogram, MatchesTheDefinitionAfterGrowth) {
     }
 }
 
+TEST(StreamingHistogram, OneLargeUpdateGrowingAcrossItsChunksMatchesTheDefinition) {
+  // One update() call over many internal chunks (detail::kStreamingChunk values each) whose range
+  // grows every 2^18 values, so growths happen in chunks after the first and re-count their values.
+  std::mt19937 rng(44);
+  std::vector<float> x = random_floats(rng, (std::size_t{1} << 20) + 12345, 1.0f);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] *= 1.0f + float(i >> 18) * 3.0f;
+  for (auto mode : {HistogramValues::signed_values, HistogramValues::absolute_values}) {
+    StreamingHistogram h(2048, mode);
+    h.update(x.data(), x.size());
+    expect_matches_definition(h, x);
+  }
+}
+
+TEST(StreamingHistogram, AbsoluteFirstBatchCrossingZeroGetsTheExactRangeOfAbsX) {  // HS-3
+  // |x| lies in [4.5, 5] although x crosses zero: the first window must come from 4.5, not 0,
+  // or the grid (and state) would depend on whether the first batch had both signs.
+  const std::vector<float> both = {-5.0f, 4.75f, -4.5f, 5.0f}, pos = {4.75f, 5.0f}, neg = {-5.0f, -4.5f};
+  StreamingHistogram a(2048, HistogramValues::absolute_values), b(2048, HistogramValues::absolute_values);
+  a.update(both.data(), both.size());
+  b.update(pos.data(), pos.size());
+  b.update(neg.data(), neg.size());
+  EXPECT_EQ(a.range().min, 4.5f);
+  EXPECT_EQ(a.range().max, 5.0f);
+  EXPECT_TRUE(a == b);
+  expect_matches_definition(a, both);
+}
+
 TEST(StreamingHistogram, AnySplitAndMergeOrderGivesBitIdenticalState) {  // HS-3, HS-8
   std::mt19937 rng(42);
   const auto all = concat(growing_batches(rng));

@@ -138,9 +138,14 @@ class GridHistogramSet {
       for (std::size_t c = 0; c < C; ++c) {
         if (has_finite(c) || vc[c].finite == 0) continue;
         float lo = mn[c], hi = mx[c];
-        if (absolute()) {  // the range of |x|, exactly, from the range of x
+        if (absolute()) {  // the range of |x|, exactly: from the range of x unless x crosses zero
           hi = std::max(std::fabs(lo), std::fabs(hi));
-          lo = mn[c] <= 0.0f && mx[c] >= 0.0f ? 0.0f : std::min(std::fabs(mn[c]), std::fabs(mx[c]));
+          if (mn[c] < 0.0f && mx[c] > 0.0f)
+            lo = min_abs_finite(x, l, c);  // once per channel: the smallest |x| is anywhere in the chunk
+          else if (mn[c] == 0.0f || mx[c] == 0.0f)
+            lo = 0.0f;
+          else
+            lo = std::min(std::fabs(mn[c]), std::fabs(mx[c]));
         }
         set_grid(c, grid_exponent(lo, hi, bins_), lo);
         mn_[c] = lo;
@@ -293,6 +298,19 @@ class GridHistogramSet {
       moved[static_cast<std::size_t>(r)] += s[i];  // in range: the new window covers [min, max]
     }
     std::copy(moved.begin(), moved.end(), s);
+  }
+
+  // Smallest finite |x| of channel c in a chunk (the caller knows there is a finite value).
+  static float min_abs_finite(const float* x, const ChannelLayout& l, std::size_t c) {
+    float m = std::numeric_limits<float>::infinity();
+    for (std::size_t o = 0; o < l.outer; ++o) {
+      const float* run = x + (o * l.channels + c) * l.inner;
+      for (std::size_t i = 0; i < l.inner; ++i) {
+        const float v = std::fabs(run[i]);
+        if (v < m) m = v;  // NaN fails, +Inf never below a finite value already seen
+      }
+    }
+    return m;
   }
 
   // Re-counts the values of channel c in the chunk that fell outside the old window.

@@ -49,7 +49,7 @@ using HF = simd::batch<float, A>;
 template <class A>
 using HI = simd::batch<std::int32_t, A>;
 
-// Runs of at least this many times the slot count use the uint16 sub-histograms.
+// Runs of at least this many times the slot count use the uint32 sub-histograms.
 inline constexpr std::size_t kSubHistogramMinRunPerSlot = 2;
 // Largest slot count for which the sub-histograms (kSubCopies x 4 bytes per slot) are used.
 inline constexpr std::size_t kSubHistogramMaxSlots = 1u << 14;
