@@ -230,7 +230,7 @@ class SubCounts {
       std::uint32_t* hp = h;
       simd::for_each_lane<A>(idx, [hp](std::uint32_t i) { ++hp[i]; });
     }
-    // Vectors that may be added before used() must be told.
+    // How many vectors may be added before used() has to be called.
     std::size_t room() const { return left; }
     void used(std::size_t vectors) {
       left -= vectors;
