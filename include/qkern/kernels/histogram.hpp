@@ -493,16 +493,10 @@ struct ChannelRanges {
     }
   };
   Lane operator()(std::size_t c) const { return {mn[c], mx[c]}; }
-  // Min/max of channels [c, c + N) over some rows, as vectors; merge() adds them into the arrays.
-  struct Tracker {
-    HF<A> mn = HF<A>(std::numeric_limits<float>::infinity()), mx = HF<A>(-std::numeric_limits<float>::infinity());
-    void vec(const HF<A>& v) {
-      mn = xsimd::min(mn, v);
-      mx = xsimd::max(mx, v);
-    }
-  };
-  Tracker tracker() const { return {}; }
-  void merge(const Tracker& t, std::size_t c) const {
+  // Min/max of channels [c, c + N) over some rows, lane by lane (only its vector part is used);
+  // merge() adds them into the arrays.
+  RangeTracker<A> tracker() const { return {}; }
+  void merge(const RangeTracker<A>& t, std::size_t c) const {
     xsimd::min(HF<A>::load_unaligned(mn + c), t.mn).store_unaligned(mn + c);
     xsimd::max(HF<A>::load_unaligned(mx + c), t.mx).store_unaligned(mx + c);
   }
