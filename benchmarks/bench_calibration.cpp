@@ -4,8 +4,12 @@
 // float32 (~103 M values, generated from a fixed seed before timing) fed to (a) a per-tensor
 // streaming histogram, (b) per-channel min/max, (c) a per-channel streaming histogram. Reports
 // elements/s, bytes/s and `roofline` (fraction of the same-run read-only roofline, bench_util.hpp).
+// BM_CalibrationIncrementFloor puts a machine limit next to (a): see its comment.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -83,8 +87,51 @@ void BM_CalibrationChannelStreamingHistogram(benchmark::State& state) {
   set_rates(state);
 }
 
+// What (a) costs at the least on this machine: the stream's bins under (a)'s final grid, computed
+// before timing (uint16, each value's sub-histogram copy folded in, as the kernels lay them out),
+// and counted by the fastest plain increment loop we found (four indices per 64-bit load). Every
+// histogram value needs a counter read-modify-write, and a histogram kernel must also compute the
+// index, so (a) cannot run faster than this; elements/s of the two, same run, give the headroom.
+// Why not faster still: the core retires at most one store per cycle here (a loop of nothing but
+// independent stores to fixed L1 addresses runs at ~1 per cycle), so G increments/s <= GHz.
+void BM_CalibrationIncrementFloor(benchmark::State& state) {
+  constexpr std::size_t kBins = 2048;
+  static const std::vector<std::uint16_t> idx = [] {
+    const auto& x = stream();
+    qkern::StreamingHistogram h(kBins);
+    for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kBatch);
+    const int k = h.width_exponent();
+    const double base = double(h.first_bin());
+    std::vector<std::uint16_t> v(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double bin = std::floor(std::ldexp(double(x[i]), -k)) - base;  // the grid's definition
+      v[i] = std::uint16_t(bin + double((i % 2) * kBins));
+    }
+    return v;
+  }();
+  std::vector<std::uint32_t> h(2 * kBins);
+  for (auto _ : state) {
+    std::fill(h.begin(), h.end(), 0u);
+    std::uint32_t* hp = h.data();
+    for (std::size_t i = 0; i + 4 <= idx.size(); i += 4) {
+      std::uint64_t q;
+      std::memcpy(&q, idx.data() + i, sizeof q);
+      ++hp[q & 0xffff];
+      ++hp[(q >> 16) & 0xffff];
+      ++hp[(q >> 32) & 0xffff];
+      ++hp[q >> 48];
+    }
+    benchmark::DoNotOptimize(hp);
+    benchmark::ClobberMemory();
+  }
+  state.counters["elements"] =
+      benchmark::Counter(double(idx.size()) * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.SetLabel("precomputed bins, plain increments");
+}
+
 BENCHMARK(BM_CalibrationStreamingHistogram)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationChannelMinMax)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationChannelStreamingHistogram)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CalibrationIncrementFloor)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -268,4 +268,34 @@ TEST(ChannelStreamingHistogram, EachChannelEqualsAPerTensorHistogramOfItsValuesI
   }
 }
 
+// Rows larger than a chunk's value budget: update() takes several rows per chunk (one kernel channel
+// group), and a range that grows from image to image regrids and re-counts inside such a chunk.
+TEST(ChannelStreamingHistogram, ChunksOfSeveralLargeRowsGrowingWithinMatchPerChannelHistograms) {
+  std::mt19937 rng(45);
+  const std::size_t N = 11, C = 3, HW = 40000;
+  auto x = random_floats(rng, N * C * HW, 1.0f);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const std::size_t n = i / (C * HW), c = (i / HW) % C;
+    x[i] *= std::ldexp(1.0f, int(n)) * float(1 + c);  // every image doubles the spread
+    if (c == 1 && x[i] < 0.0f) x[i] = 0.0f;           // a ReLU channel
+  }
+  x[5 * C * HW + 7] = INFINITY;
+  for (auto mode : {HistogramValues::signed_values, HistogramValues::absolute_values}) {
+    ChannelStreamingHistogram all(C, 2048, mode), parts(C, 2048, mode);
+    all.update(x.data(), ChannelLayout{N, C, HW});
+    for (std::size_t n = 0; n < N; n += 3)
+      parts.update(x.data() + n * C * HW, ChannelLayout{std::min<std::size_t>(3, N - n), C, HW});
+    EXPECT_TRUE(all == parts);
+    for (std::size_t c = 0; c < C; ++c) {
+      StreamingHistogram t(2048, mode);
+      for (std::size_t n = 0; n < N; ++n) t.update(x.data() + (n * C + c) * HW, HW);
+      EXPECT_EQ(all.width_exponent(c), t.width_exponent());
+      EXPECT_EQ(all.first_bin(c), t.first_bin());
+      EXPECT_TRUE(all.counts(c) == t.counts());
+      const HistogramView va = all.view(c), vt = t.view();
+      EXPECT_TRUE(std::equal(va.counts, va.counts + va.bins, vt.counts)) << "channel " << c;
+    }
+  }
+}
+
 }  // namespace

@@ -23,7 +23,8 @@
 //
 // Cost: one pass over each batch (SIMD kernel counting into the current window and tracking the
 // batch's min/max), processed in cache-sized chunks. A chunk with values outside the window
-// triggers a regrid and a scalar re-count of just those values from the (cached) chunk.
+// triggers a regrid and a scalar re-count of just those values from the chunk (cached, except for
+// per-channel chunks of several large rows, see ChannelStreamingHistogram::update).
 #pragma once
 
 #include <algorithm>
@@ -423,7 +424,14 @@ class ChannelStreamingHistogram {
     if (layout.size() == 0) return;
     simd::FloatEnvironmentGuard env;
     const std::size_t row = layout.channels * layout.inner;
-    const std::size_t rows = std::max<std::size_t>(1, detail::kStreamingChunk * 4 / row);
+    // At least a kernel channel group of rows per chunk: the channels-first kernel counts a
+    // channel's runs of several rows through L1-sized sub-histograms, while one row's runs (e.g.
+    // one 56x56 image plane) are too short for them and go straight into the 16 KB uint64 counters
+    // of each channel (1 MB at 64 channels, L2-missing). Measured, 8x64x56x56 batches: 0.95 -> 1.03
+    // G elements/s (medians of 4 alternating runs). Only a channel whose window grows re-reads its
+    // part of the chunk.
+    const std::size_t rows =
+        std::max(std::min(layout.outer, kernels::detail::kChannelGroup), detail::kStreamingChunk * 4 / row);
     for (std::size_t o = 0; o < layout.outer; o += rows) {
       const std::size_t m = std::min(rows, layout.outer - o);
       set_.update_chunk(x + o * row, ChannelLayout{m, layout.channels, layout.inner});
