@@ -20,6 +20,8 @@
 //   * Pairing: `pair_roofline(state, pattern, elements)` as the last statement of a timed loop runs
 //     one roofline pass (timer paused) after each kernel pass on DRAM-sized data, and report()
 //     then divides by those passes: kernel and roofline alternate, so a drifting host cancels out.
+//     `pair_read_roofline(state, x, n)` does the same for a read-only kernel with a read pass over
+//     the kernel's own input x instead of the shared buffers.
 //   * Counters: call `report(state, pattern, elements_per_call)` after the timed loop: it sets
 //     items/s and bytes/s (bytes = elements * the pattern's read + write bytes, the useful traffic)
 //     and `roofline` = the kernel's bytes/s divided by the same-run roofline of its pattern.
@@ -148,8 +150,9 @@ namespace detail {
 
 // The pattern loops: plain data movement with the narrowing/widening a kernel of that pattern needs
 // at least (packs / sign extension), 64 elements per iteration; n is a multiple of 64 and every
-// pointer 64-byte aligned (the buffers above). AVX2 when the CPU has it (256-bit accesses read DRAM
-// as fast as 512-bit ones on the machines measured), else SSE2.
+// pointer 64-byte aligned (the buffers above), except for the read4 loops, which also read a
+// kernel's own input (pair_read_roofline) and so load unaligned (free on aligned data). AVX2 when the CPU has it
+// (256-bit accesses read DRAM as fast as 512-bit ones on the machines measured), else SSE2.
 #define QKERN_BENCH_AVX2 __attribute__((target("avx2")))
 
 template <bool NT>
@@ -164,10 +167,10 @@ QKERN_BENCH_AVX2 inline __m256i ld256(const void* p) { return _mm256_load_si256(
 QKERN_BENCH_AVX2 inline float avx2_read4(const float* x, std::size_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   for (std::size_t i = 0; i < n; i += 32) {
-    a0 = _mm256_add_ps(a0, _mm256_load_ps(x + i));
-    a1 = _mm256_add_ps(a1, _mm256_load_ps(x + i + 8));
-    a2 = _mm256_add_ps(a2, _mm256_load_ps(x + i + 16));
-    a3 = _mm256_add_ps(a3, _mm256_load_ps(x + i + 24));
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_loadu_ps(x + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_loadu_ps(x + i + 24));
   }
   alignas(32) float l[8];
   _mm256_store_ps(l, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
@@ -223,10 +226,10 @@ inline __m128i ld128(const void* p) { return _mm_load_si128(static_cast<const __
 inline float sse2_read4(const float* x, std::size_t n) {
   __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   for (std::size_t i = 0; i < n; i += 16) {
-    a0 = _mm_add_ps(a0, _mm_load_ps(x + i));
-    a1 = _mm_add_ps(a1, _mm_load_ps(x + i + 4));
-    a2 = _mm_add_ps(a2, _mm_load_ps(x + i + 8));
-    a3 = _mm_add_ps(a3, _mm_load_ps(x + i + 12));
+    a0 = _mm_add_ps(a0, _mm_loadu_ps(x + i));
+    a1 = _mm_add_ps(a1, _mm_loadu_ps(x + i + 4));
+    a2 = _mm_add_ps(a2, _mm_loadu_ps(x + i + 8));
+    a3 = _mm_add_ps(a3, _mm_loadu_ps(x + i + 12));
   }
   alignas(16) float l[4];
   _mm_store_ps(l, _mm_add_ps(_mm_add_ps(a0, a1), _mm_add_ps(a2, a3)));
@@ -413,6 +416,24 @@ inline void pair_roofline(benchmark::State& st, Pattern p, std::size_t elements)
   const StoreKind kind = detail::roofline_entry(p, elements).kind;
   const double t0 = bench_clock_seconds();
   run_pattern(p, kind, elements);
+  auto& pp = detail::paired_passes()[&st];
+  pp.seconds += bench_clock_seconds() - t0;
+  ++pp.passes;
+  st.ResumeTiming();
+}
+
+/// As pair_roofline(st, Pattern::read4, n) for a read-only kernel, except that the roofline pass
+/// reads the kernel's own input x[0, n) (n a multiple of 64) rather than the shared buffers. Why:
+/// two DRAM-sized buffers of one process can read at different rates on this VM (a plain read
+/// loop measured 5-18 % apart on a std::vector and an aligned_alloc block of 103 M floats), so a
+/// kernel reading its own buffer is compared with reading that buffer. report / roofline_for then
+/// use these passes as usual (pattern read4, n elements).
+inline void pair_read_roofline(benchmark::State& st, const float* x, std::size_t n) {
+  st.PauseTiming();
+  const double t0 = bench_clock_seconds();
+  float sum = detail::cpu_has_avx2() ? detail::avx2_read4(x, n) : detail::sse2_read4(x, n);
+  benchmark::DoNotOptimize(sum);
+  benchmark::ClobberMemory();
   auto& pp = detail::paired_passes()[&st];
   pp.seconds += bench_clock_seconds() - t0;
   ++pp.passes;
