@@ -232,6 +232,20 @@ TEST(StreamingHistogram, SerializationRoundTripsAndRejectsEveryCorruption) {  //
   EXPECT_TRUE(StreamingHistogram::deserialize(empty.serialize()) == empty);
 }
 
+// Channel c of h (fed x laid out NCHW as l) equals a per-tensor histogram fed channel c's planes.
+void expect_each_channel_equals_per_tensor(const ChannelStreamingHistogram& h, const std::vector<float>& x,
+                                           const ChannelLayout& l) {
+  for (std::size_t c = 0; c < l.channels; ++c) {
+    StreamingHistogram t(h.bins(), h.values());
+    for (std::size_t n = 0; n < l.outer; ++n) t.update(x.data() + (n * l.channels + c) * l.inner, l.inner);
+    EXPECT_EQ(h.width_exponent(c), t.width_exponent());
+    EXPECT_EQ(h.first_bin(c), t.first_bin());
+    EXPECT_TRUE(h.counts(c) == t.counts());
+    const HistogramView vh = h.view(c), vt = t.view();
+    EXPECT_TRUE(std::equal(vh.counts, vh.counts + vh.bins, vt.counts)) << "channel " << c;
+  }
+}
+
 TEST(ChannelStreamingHistogram, EachChannelEqualsAPerTensorHistogramOfItsValuesInAnyLayout) {
   std::mt19937 rng(44);
   const std::size_t N = 3, C = 5, HW = 777;
@@ -251,15 +265,7 @@ TEST(ChannelStreamingHistogram, EachChannelEqualsAPerTensorHistogramOfItsValuesI
     split.merge(other);
     EXPECT_TRUE(a == b);
     EXPECT_TRUE(a == split);
-    for (std::size_t c = 0; c < C; ++c) {
-      StreamingHistogram t(256, mode);
-      for (std::size_t n = 0; n < N; ++n) t.update(nchw.data() + (n * C + c) * HW, HW);
-      EXPECT_EQ(a.width_exponent(c), t.width_exponent());
-      EXPECT_EQ(a.first_bin(c), t.first_bin());
-      EXPECT_TRUE(a.counts(c) == t.counts());
-      const HistogramView va = a.view(c), vt = t.view();
-      EXPECT_TRUE(std::equal(va.counts, va.counts + va.bins, vt.counts)) << "channel " << c;
-    }
+    expect_each_channel_equals_per_tensor(a, nchw, ChannelLayout{N, C, HW});
     const auto blob = a.serialize();
     EXPECT_TRUE(ChannelStreamingHistogram::deserialize(blob) == a);
     EXPECT_THROW(ChannelStreamingHistogram::deserialize(blob.data(), blob.size() - 1), DataError);
@@ -286,15 +292,7 @@ TEST(ChannelStreamingHistogram, ChunksOfSeveralLargeRowsGrowingWithinMatchPerCha
     for (std::size_t n = 0; n < N; n += 3)
       parts.update(x.data() + n * C * HW, ChannelLayout{std::min<std::size_t>(3, N - n), C, HW});
     EXPECT_TRUE(all == parts);
-    for (std::size_t c = 0; c < C; ++c) {
-      StreamingHistogram t(2048, mode);
-      for (std::size_t n = 0; n < N; ++n) t.update(x.data() + (n * C + c) * HW, HW);
-      EXPECT_EQ(all.width_exponent(c), t.width_exponent());
-      EXPECT_EQ(all.first_bin(c), t.first_bin());
-      EXPECT_TRUE(all.counts(c) == t.counts());
-      const HistogramView va = all.view(c), vt = t.view();
-      EXPECT_TRUE(std::equal(va.counts, va.counts + va.bins, vt.counts)) << "channel " << c;
-    }
+    expect_each_channel_equals_per_tensor(all, x, ChannelLayout{N, C, HW});
   }
 }
 
