@@ -1,8 +1,8 @@
 // qkern benchmarks — SPDX-License-Identifier: Apache-2.0
 //
 // bench_histogram.cpp: histogram kernels (2048 bins) per tensor and per channel on DRAM-sized data,
-// reporting elements/s, bytes/s and `roofline`, the fraction of the same-run read-only roofline
-// (benchmarks/bench_util.hpp) on the same number of elements.
+// reporting elements/s, bytes/s and `roofline`, the fraction of a same-run read of the same buffer
+// (benchmarks/bench_util.hpp), and two increment-only loops that bound them on this core.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -34,8 +34,8 @@ const std::vector<float>& data() {
 void set_rates(benchmark::State& state, std::size_t n) {
   state.counters["elements"] = benchmark::Counter(double(n) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["bytes"] = benchmark::Counter(double(n) * 4 * state.iterations(), benchmark::Counter::kIsRate);
-  // Fraction of the read-only roofline on the same size, from passes paired with the kernel's
-  // (benchmarks/bench_util.hpp).
+  // Fraction of the read-only roofline: a plain read of the same buffer after every kernel pass
+  // (pair_read_roofline, benchmarks/bench_util.hpp).
   state.counters["roofline"] = benchmark::Counter(
       double(n) * 4 * state.iterations() / qkern_bench::roofline_for(state, qkern_bench::Pattern::read4, n),
       benchmark::Counter::kIsRate);
@@ -50,7 +50,7 @@ void BM_FixedHistogramPerTensor(benchmark::State& state) {
   for (auto _ : state) {
     k(x.data(), x.size(), b, counts.data());
     benchmark::DoNotOptimize(counts.data());
-    qkern_bench::pair_roofline(state, qkern_bench::Pattern::read4, x.size());
+    qkern_bench::pair_read_roofline(state, x.data(), x.size());
   }
   set_rates(state, x.size());
 }
@@ -62,7 +62,7 @@ void BM_GridHistogramPerTensor(benchmark::State& state) {
   const auto k = qkern::dispatch::select<qkern::kernels::f32_grid_histogram>();
   for (auto _ : state) {
     benchmark::DoNotOptimize(k(x.data(), x.size(), b, counts.data()));
-    qkern_bench::pair_roofline(state, qkern_bench::Pattern::read4, x.size());
+    qkern_bench::pair_read_roofline(state, x.data(), x.size());
   }
   set_rates(state, x.size());
 }
@@ -80,7 +80,7 @@ void BM_FixedHistogramPerChannel(benchmark::State& state) {
   for (auto _ : state) {
     k(x.data(), l, b, counts.data());
     benchmark::DoNotOptimize(counts.data());
-    qkern_bench::pair_roofline(state, qkern_bench::Pattern::read4, l.size());
+    qkern_bench::pair_read_roofline(state, x.data(), l.size());
   }
   set_rates(state, l.size());
 }
@@ -117,6 +117,43 @@ void BM_HistogramIncrementCeiling(benchmark::State& state) {
   state.counters["elements"] = benchmark::Counter(double(kIdx) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// What the channels-last kernel's counting order costs at the least: the slots of the NHWC
+// benchmark (64 channels, fixed range [-4, 4], 2048 bins), computed before timing, incremented in
+// the kernel's order (row blocks of ~32 KB, 8 channels at a time, one uint32 counter array of 8 KB
+// per channel: 512 KB for all, so most increments miss L1) when range(0) == 0, or in memory order
+// (row by row, all channels) when range(0) == 1. The kernel also computes the slots, so it cannot
+// beat the first; the second shows the memory order is no way out.
+void BM_ChannelsLastIncrementFloor(benchmark::State& state) {
+  const auto& x = data();
+  const std::size_t rows = x.size() / kC;
+  static const std::vector<std::uint16_t> bins = [&x] {
+    std::vector<std::uint16_t> v(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      v[i] = std::uint16_t(std::min(2047.0f, std::max(0.0f, std::floor((x[i] + 4.0f) * float(kBins / 8.0)))));
+    return v;
+  }();
+  std::vector<std::uint32_t> h(kC * kBins);
+  const std::size_t block_rows = (std::size_t{32} << 10) / (kC * sizeof(float));
+  for (auto _ : state) {
+    std::fill(h.begin(), h.end(), 0u);
+    std::uint32_t* hp = h.data();
+    const std::uint16_t* b = bins.data();
+    if (state.range(0) == 0) {
+      for (std::size_t r0 = 0; r0 < rows; r0 += block_rows)
+        for (std::size_t c = 0; c < kC; c += 8)
+          for (std::size_t r = r0; r < std::min(rows, r0 + block_rows); ++r)
+            for (std::size_t j = 0; j < 8; ++j) ++hp[(c + j) * kBins + b[r * kC + c + j]];
+    } else {
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < kC; ++c) ++hp[c * kBins + b[r * kC + c]];
+    }
+    benchmark::DoNotOptimize(hp);
+    benchmark::ClobberMemory();
+  }
+  state.counters["elements"] = benchmark::Counter(double(x.size()) * state.iterations(), benchmark::Counter::kIsRate);
+  state.SetLabel("precomputed slots, plain increments");
+}
+
 BENCHMARK(BM_FixedHistogramPerTensor)
     ->ArgName("abs")
     ->Arg(0)
@@ -127,6 +164,12 @@ BENCHMARK(BM_GridHistogramPerTensor)->Apply(qkern_bench::bench_clock)->Unit(benc
 BENCHMARK(BM_HistogramIncrementCeiling)->Apply(qkern_bench::bench_clock);
 BENCHMARK(BM_FixedHistogramPerChannel)
     ->ArgName("nhwc")
+    ->Arg(0)
+    ->Arg(1)
+    ->Apply(qkern_bench::bench_clock)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ChannelsLastIncrementFloor)
+    ->ArgName("memory_order")
     ->Arg(0)
     ->Arg(1)
     ->Apply(qkern_bench::bench_clock)
