@@ -11,7 +11,8 @@
 // fixed sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs and tests
 // compile with -ffp-contract=off). A vector with an out-of-range or non-finite lane takes the full
 // select path or, for NaN/Inf, a lane-by-lane path. Slot indices reach the counter increments
-// through general-purpose registers (simd/lanes.hpp). Runs long enough to amortise a flush count
+// through general-purpose registers (simd/lanes.hpp), two vectors after they are computed
+// (DelayedSlots says why: +30-36 % per tensor and per channel NCHW). Runs long enough to amortise a flush count
 // into two uint32 sub-histograms, lane l of a vector into copy l % 2 (kSubCopies says why two),
 // 16 KB at 2048 bins so the hot counters stay in L1; they are added into the uint64 counters every
 // 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or
@@ -185,6 +186,16 @@ struct NoRange {
   void lane(float) {}
 };
 
+// Increments counters of type C at the indices of a vector's lanes.
+template <class A, class C>
+struct LaneCounts {
+  C* counts;
+  void add(const HI<A>& idx) const {
+    C* c = counts;
+    simd::for_each_lane<A>(idx, [c](std::uint32_t i) { ++c[i]; });
+  }
+};
+
 // Sub-histogram counters: kSubCopies uint32 copies of the slot counters, copy j at offset j * nslots;
 // lane l of a vector counts into copy l % kSubCopies. Why two uint32 copies: a value repeated in
 // neighbouring lanes (a ReLU's zeros) would otherwise chain every increment of a vector through one
@@ -226,10 +237,7 @@ class SubCounts {
     SubCounts* owner;
     HI<A> index(const HI<A>& slot) const { return slot + lanes; }
     // Counts one vector of sub-histogram indices (from index()).
-    void add(const HI<A>& idx) const {
-      std::uint32_t* hp = h;
-      simd::for_each_lane<A>(idx, [hp](std::uint32_t i) { ++hp[i]; });
-    }
+    void add(const HI<A>& idx) const { LaneCounts<A, std::uint32_t>{h}.add(idx); }
     // How many vectors may be added before used() has to be called.
     std::size_t room() const { return left; }
     void used(std::size_t vectors) {
@@ -267,14 +275,41 @@ template <class A>
 struct DirectCounts {
   std::uint64_t* counts;
   HI<A> index(const HI<A>& slot) const { return slot; }
-  void add(const HI<A>& idx) const {
-    std::uint64_t* c = counts;
-    simd::for_each_lane<A>(idx, [c](std::uint32_t i) { ++c[i]; });
-  }
+  void add(const HI<A>& idx) const { LaneCounts<A, std::uint64_t>{counts}.add(idx); }
   std::size_t room() const { return std::numeric_limits<std::size_t>::max(); }
   void used(std::size_t) {}
   DirectCounts cursor() const { return *this; }
   void restore(const DirectCounts&) {}
+};
+
+// The counter increments of a vector are issued two vectors after its slots are computed. Why: a
+// vector's eight increments are stores whose addresses come at the end of a long chain (load,
+// slot arithmetic, conversion, moves to general-purpose registers); issued right away they sit in
+// the store queue until that chain completes, and the queue, not the arithmetic, then limits how
+// far the core runs ahead. Slots computed two vectors earlier are ready when their increments
+// issue. Measured (Zen 3, AVX2, fixed-range slots of 64 Ki floats in L2, stand-alone loop, best
+// of 41 runs): 1.73 -> 2.51 G/s on N(0,1) data, 1.34 -> 1.56 on a concentrated ReLU stream.
+template <class A>
+struct DelayedSlots {
+  HI<A> newer = HI<A>(0), older = HI<A>(0);  // initialised only to keep -Wmaybe-uninitialized quiet
+  int held = 0;
+  // Queues idx; adds the vector queued two pushes ago to `sink`.
+  template <class Sink>
+  void push(Sink& sink, const HI<A>& idx) {
+    if (held == 2)
+      sink.add(older);
+    else
+      ++held;
+    older = newer;
+    newer = idx;
+  }
+  // Adds what is still queued (before the counters are read or flushed).
+  template <class Sink>
+  void drain(Sink& sink) {
+    if (held == 2) sink.add(older);
+    if (held >= 1) sink.add(newer);
+    held = 0;
+  }
 };
 
 // Counts x[0, n) into `sink` (the slots' counters) and, for non-finite values, `counts` directly,
@@ -296,6 +331,7 @@ inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool
     }
   };
   std::size_t i = 0;
+  DelayedSlots<A> delayed;
   // Blocks of at most sink.room() vectors, so the per-vector loop carries no flush counter.
   while (n - i >= N) {
     const std::size_t vectors = std::min((n - i) / N, sink.room());
@@ -315,8 +351,9 @@ inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool
         range.vec(v);
         s = slots(v);
       }
-      sink.add(sink.index(s));
+      delayed.push(sink, sink.index(s));
     }
+    delayed.drain(sink);
     sink.used(vectors);
   }
   scalar_lanes(x + i, n - i);
@@ -404,7 +441,8 @@ inline void count_channels_last_block(const float* x, const ChannelLayout& l, st
   for (std::size_t c = 0; c < vector_channels; c += N) {
     const auto slots = make_slots(c);
     auto range = range_at.tracker();
-    Counter* base = counters + c * stride;
+    LaneCounts<A, Counter> sink{counters + c * stride};
+    DelayedSlots<A> delayed;
     for (std::size_t o = o0; o < o1; ++o) {
       const float* row = x + o * l.channels;
       if (c == 0) simd::prefetch_range_ahead<A>(row, row_bytes);  // the first column brings the block in
@@ -420,8 +458,9 @@ inline void count_channels_last_block(const float* x, const ChannelLayout& l, st
         s = slots(v);
       }
       range.vec(v);
-      simd::for_each_lane<A>(s + lane_offsets, [base](std::uint32_t i) { ++base[i]; });
+      delayed.push(sink, s + lane_offsets);
     }
+    delayed.drain(sink);
     range_at.merge(range, c);
   }
 }
