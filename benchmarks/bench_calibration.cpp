@@ -4,7 +4,7 @@
 // float32 (~103 M values, generated from a fixed seed before timing) fed to (a) a per-tensor
 // streaming histogram, (b) per-channel min/max, (c) a per-channel streaming histogram. Reports
 // elements/s, bytes/s and `roofline` (fraction of the same-run read-only roofline, bench_util.hpp).
-// BM_CalibrationIncrementFloor puts a machine limit next to (a): see its comment.
+// (a) also reports its increment floor, a machine limit measured pass by pass: see stream_bins.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -51,16 +51,72 @@ void set_rates(benchmark::State& state) {
   state.SetLabel(qkern::dispatch::selected_arch_name());
 }
 
+// What (a) costs at the least on this machine: the stream's bins under (a)'s final grid, computed
+// once before timing (uint16, each value's sub-histogram copy folded in, as the kernels lay them
+// out), counted by the fastest plain increment loop we found (four indices per 64-bit load). A
+// histogram kernel does this read-modify-write per value and must also compute the bins, so the
+// floor's rate bounds (a)'s; (a) runs a floor pass after each of its own passes, so both see the
+// same state of the host (whose speed drifts by up to 2x within minutes).
+constexpr std::size_t kFloorBins = 2048;
+
+const std::vector<std::uint16_t>& stream_bins() {
+  static const std::vector<std::uint16_t> idx = [] {
+    const auto& x = stream();
+    qkern::StreamingHistogram h(kFloorBins);
+    for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kBatch);
+    const int k = h.width_exponent();
+    const double base = double(h.first_bin());
+    std::vector<std::uint16_t> v(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double bin = std::floor(std::ldexp(double(x[i]), -k)) - base;  // the grid's definition
+      v[i] = std::uint16_t(bin + double((i % 2) * kFloorBins));
+    }
+    return v;
+  }();
+  return idx;
+}
+
+// One floor pass (see stream_bins) into h (2 x kFloorBins counters); returns its seconds.
+double increment_floor_pass(std::vector<std::uint32_t>& h) {
+  const auto& idx = stream_bins();
+  const double t0 = qkern_bench::bench_clock_seconds();
+  std::fill(h.begin(), h.end(), 0u);
+  std::uint32_t* hp = h.data();
+  for (std::size_t i = 0; i + 4 <= idx.size(); i += 4) {
+    std::uint64_t q;
+    std::memcpy(&q, idx.data() + i, sizeof q);
+    ++hp[q & 0xffff];
+    ++hp[(q >> 16) & 0xffff];
+    ++hp[(q >> 32) & 0xffff];
+    ++hp[q >> 48];
+  }
+  benchmark::DoNotOptimize(hp);
+  benchmark::ClobberMemory();
+  return qkern_bench::bench_clock_seconds() - t0;
+}
+
 // (a) per-tensor streaming histogram, 2048 bins, a fresh histogram per pass over the stream.
+// Also reports `floor_elements` (G/s of the paired increment-floor passes, see stream_bins) and
+// `of_floor` ((a)'s rate over the floor's).
 void BM_CalibrationStreamingHistogram(benchmark::State& state) {
   const auto& x = stream();
+  std::vector<std::uint32_t> floor_counts(2 * kFloorBins);
+  stream_bins();  // built before timing
+  double kernel_s = 0, floor_s = 0;
   for (auto _ : state) {
+    const double t0 = qkern_bench::bench_clock_seconds();
     qkern::StreamingHistogram h(2048);
     for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kBatch);
     benchmark::DoNotOptimize(h.view().counts);
+    kernel_s += qkern_bench::bench_clock_seconds() - t0;
+    state.PauseTiming();
+    floor_s += increment_floor_pass(floor_counts);
+    state.ResumeTiming();
     qkern_bench::pair_read_roofline(state, x.data(), kBatches * kBatch);
   }
   set_rates(state);
+  state.counters["floor_elements"] = double(kBatches * kBatch) * double(state.iterations()) / floor_s;
+  state.counters["of_floor"] = floor_s / kernel_s;
 }
 
 // (b) per-channel min/max (NCHW, channel axis 1).
@@ -87,51 +143,8 @@ void BM_CalibrationChannelStreamingHistogram(benchmark::State& state) {
   set_rates(state);
 }
 
-// What (a) costs at the least on this machine: the stream's bins under (a)'s final grid, computed
-// before timing (uint16, each value's sub-histogram copy folded in, as the kernels lay them out),
-// and counted by the fastest plain increment loop we found (four indices per 64-bit load). Every
-// histogram value needs a counter read-modify-write, and a histogram kernel must also compute the
-// index, so (a) cannot run faster than this; elements/s of the two, same run, give the headroom.
-// Why not faster still: the core retires at most one store per cycle here (a loop of nothing but
-// independent stores to fixed L1 addresses runs at ~1 per cycle), so G increments/s <= GHz.
-void BM_CalibrationIncrementFloor(benchmark::State& state) {
-  constexpr std::size_t kBins = 2048;
-  static const std::vector<std::uint16_t> idx = [] {
-    const auto& x = stream();
-    qkern::StreamingHistogram h(kBins);
-    for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kBatch);
-    const int k = h.width_exponent();
-    const double base = double(h.first_bin());
-    std::vector<std::uint16_t> v(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const double bin = std::floor(std::ldexp(double(x[i]), -k)) - base;  // the grid's definition
-      v[i] = std::uint16_t(bin + double((i % 2) * kBins));
-    }
-    return v;
-  }();
-  std::vector<std::uint32_t> h(2 * kBins);
-  for (auto _ : state) {
-    std::fill(h.begin(), h.end(), 0u);
-    std::uint32_t* hp = h.data();
-    for (std::size_t i = 0; i + 4 <= idx.size(); i += 4) {
-      std::uint64_t q;
-      std::memcpy(&q, idx.data() + i, sizeof q);
-      ++hp[q & 0xffff];
-      ++hp[(q >> 16) & 0xffff];
-      ++hp[(q >> 32) & 0xffff];
-      ++hp[q >> 48];
-    }
-    benchmark::DoNotOptimize(hp);
-    benchmark::ClobberMemory();
-  }
-  state.counters["elements"] =
-      benchmark::Counter(double(idx.size()) * double(state.iterations()), benchmark::Counter::kIsRate);
-  state.SetLabel("precomputed bins, plain increments");
-}
-
 BENCHMARK(BM_CalibrationStreamingHistogram)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationChannelMinMax)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CalibrationChannelStreamingHistogram)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_CalibrationIncrementFloor)->Apply(qkern_bench::bench_clock)->Unit(benchmark::kMillisecond);
 
 }  // namespace
