@@ -283,12 +283,12 @@ struct DirectCounts {
 };
 
 // The counter increments of a vector are issued two vectors after its slots are computed. Why: a
-// vector's eight increments are stores whose addresses come at the end of a long chain (load,
-// slot arithmetic, conversion, moves to general-purpose registers); issued right away they sit in
-// the store queue until that chain completes, and the queue, not the arithmetic, then limits how
-// far the core runs ahead. Slots computed two vectors earlier are ready when their increments
-// issue. Measured (Zen 3, AVX2, fixed-range slots of 64 Ki floats in L2, stand-alone loop, best
-// of 41 runs): 1.73 -> 2.51 G/s on N(0,1) data, 1.34 -> 1.56 on a concentrated ReLU stream.
+// vector's increments (eight on AVX2) are stores whose addresses come at the end of a long chain
+// (load, slot arithmetic, conversion, moves to general-purpose registers); issued right away they
+// sit in the store queue until that chain completes, and the queue, not the arithmetic, then limits
+// how far the core runs ahead. Slots computed two vectors earlier are ready when their increments
+// issue. Measured (Zen 3, AVX2, fixed-range slots of 64 Ki floats in L2, stand-alone loop, best of
+// 41 runs): 1.73 -> 2.51 G/s on N(0,1) data, 1.34 -> 1.56 on a concentrated ReLU stream.
 template <class A>
 struct DelayedSlots {
   HI<A> newer = HI<A>(0), older = HI<A>(0);  // initialised only to keep -Wmaybe-uninitialized quiet
