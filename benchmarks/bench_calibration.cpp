@@ -76,10 +76,9 @@ const std::vector<std::uint16_t>& stream_bins() {
   return idx;
 }
 
-// One floor pass (see stream_bins) into h (2 x kFloorBins counters); returns its seconds.
-double increment_floor_pass(std::vector<std::uint32_t>& h) {
+// One floor pass (see stream_bins) into h (2 x kFloorBins counters).
+void increment_floor_pass(std::vector<std::uint32_t>& h) {
   const auto& idx = stream_bins();
-  const double t0 = qkern_bench::bench_clock_seconds();
   std::fill(h.begin(), h.end(), 0u);
   std::uint32_t* hp = h.data();
   for (std::size_t i = 0; i + 4 <= idx.size(); i += 4) {
@@ -92,7 +91,6 @@ double increment_floor_pass(std::vector<std::uint32_t>& h) {
   }
   benchmark::DoNotOptimize(hp);
   benchmark::ClobberMemory();
-  return qkern_bench::bench_clock_seconds() - t0;
 }
 
 // (a) per-tensor streaming histogram, 2048 bins, a fresh histogram per pass over the stream.
@@ -109,9 +107,7 @@ void BM_CalibrationStreamingHistogram(benchmark::State& state) {
     for (std::size_t b = 0; b < kBatches; ++b) h.update(x.data() + b * kBatch, kBatch);
     benchmark::DoNotOptimize(h.view().counts);
     kernel_s += qkern_bench::bench_clock_seconds() - t0;
-    state.PauseTiming();
-    floor_s += increment_floor_pass(floor_counts);
-    state.ResumeTiming();
+    floor_s += qkern_bench::paused_seconds(state, [&] { increment_floor_pass(floor_counts); });
     qkern_bench::pair_read_roofline(state, x.data(), kBatches * kBatch);
   }
   set_rates(state);

@@ -280,6 +280,9 @@ inline bool cpu_has_avx2() {
   return ok;
 }
 
+// The read-only pattern on any float buffer (AVX2 when the CPU has it).
+inline float read4(const float* x, std::size_t n) { return cpu_has_avx2() ? avx2_read4(x, n) : sse2_read4(x, n); }
+
 template <bool NT>
 inline float run_pattern_as(Pattern p, std::size_t n) {
   const float* xf = input_f32(n);
@@ -290,7 +293,7 @@ inline float run_pattern_as(Pattern p, std::size_t n) {
   float sum = 0;
   switch (p) {
     case Pattern::read4:
-      sum = avx2 ? avx2_read4(xf, n) : sse2_read4(xf, n);
+      sum = read4(xf, n);
       break;
     case Pattern::read4_write1:
       avx2 ? avx2_read4_write1<NT>(xf, c8, n) : sse2_read4_write1<NT>(xf, c8, n);
@@ -401,6 +404,26 @@ inline std::map<const benchmark::State*, PairedPasses>& paired_passes() {
 /// QKERN_BENCH_ROOFLINE_MAX_AGE seconds (default 5).
 inline double roofline_bytes_per_second(Pattern p, std::size_t n) { return detail::roofline_entry(p, n).rate; }
 
+/// Runs f() with st's timer paused and returns its seconds on the benchmark clock: for a reference
+/// pass timed next to each kernel pass (the paired rooflines below, increment floors).
+template <class F>
+inline double paused_seconds(benchmark::State& st, F&& f) {
+  st.PauseTiming();
+  const double t0 = bench_clock_seconds();
+  f();
+  const double s = bench_clock_seconds() - t0;
+  st.ResumeTiming();
+  return s;
+}
+
+namespace detail {
+inline void add_paired_pass(const benchmark::State& st, double seconds) {
+  auto& pp = paired_passes()[&st];
+  pp.seconds += seconds;
+  ++pp.passes;
+}
+}  // namespace detail
+
 /// Bytes (input + output) from which a benchmark pairs each kernel pass with a roofline pass:
 /// DRAM-sized data (beyond a 32 MiB last-level cache).
 inline constexpr std::size_t kPairedMinBytes = std::size_t{64} << 20;
@@ -412,14 +435,10 @@ inline constexpr std::size_t kPairedMinBytes = std::size_t{64} << 20;
 /// the cached roofline. Smaller sizes do nothing (the pause would cost more than the pass).
 inline void pair_roofline(benchmark::State& st, Pattern p, std::size_t elements) {
   if (elements * pattern_info(p).bytes() < kPairedMinBytes) return;
-  st.PauseTiming();
+  st.PauseTiming();  // looking up the store kind may measure the roofline (seconds): never timed
   const StoreKind kind = detail::roofline_entry(p, elements).kind;
-  const double t0 = bench_clock_seconds();
-  run_pattern(p, kind, elements);
-  auto& pp = detail::paired_passes()[&st];
-  pp.seconds += bench_clock_seconds() - t0;
-  ++pp.passes;
   st.ResumeTiming();
+  detail::add_paired_pass(st, paused_seconds(st, [&] { run_pattern(p, kind, elements); }));
 }
 
 /// As pair_roofline(st, Pattern::read4, n) for a read-only kernel, except that the roofline pass
@@ -429,15 +448,11 @@ inline void pair_roofline(benchmark::State& st, Pattern p, std::size_t elements)
 /// kernel reading its own buffer is compared with reading that buffer. report / roofline_for then
 /// use these passes as usual (pattern read4, n elements).
 inline void pair_read_roofline(benchmark::State& st, const float* x, std::size_t n) {
-  st.PauseTiming();
-  const double t0 = bench_clock_seconds();
-  float sum = detail::cpu_has_avx2() ? detail::avx2_read4(x, n) : detail::sse2_read4(x, n);
-  benchmark::DoNotOptimize(sum);
-  benchmark::ClobberMemory();
-  auto& pp = detail::paired_passes()[&st];
-  pp.seconds += bench_clock_seconds() - t0;
-  ++pp.passes;
-  st.ResumeTiming();
+  detail::add_paired_pass(st, paused_seconds(st, [&] {
+                            float sum = detail::read4(x, n);
+                            benchmark::DoNotOptimize(sum);
+                            benchmark::ClobberMemory();
+                          }));
 }
 
 /// The roofline (bytes/s) of `pattern` on `elements` elements for the benchmark running in st: its
