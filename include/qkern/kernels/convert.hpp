@@ -28,6 +28,16 @@
 #include "qkern/simd/convert.hpp"
 #include "qkern/simd/store.hpp"
 
+// x86 code (intrinsics, streaming stores) only where x86 is the target: QKERN_SIMD_X86 when
+// simd/isa.hpp defines it, else the compiler's own macros. Other targets run the xsimd paths.
+#if defined(QKERN_SIMD_X86)
+#define QKERN_DETAIL_CONVERT_X86 QKERN_SIMD_X86
+#elif defined(__x86_64__) || defined(_M_X64) || ((defined(__i386__) || defined(_M_IX86)) && defined(__SSE2__))
+#define QKERN_DETAIL_CONVERT_X86 1
+#else
+#define QKERN_DETAIL_CONVERT_X86 0
+#endif
+
 namespace qkern {
 namespace kernels {
 namespace detail {
@@ -50,6 +60,7 @@ inline simd::batch<float, A> f16_bits_to_f32(const simd::batch<std::int32_t, A>&
 // aligned to the register width; x86 only, elsewhere ordinary).
 template <class A, bool S>
 inline void put(float* p, const simd::batch<float, A>& v) {
+#if QKERN_DETAIL_CONVERT_X86
   constexpr std::size_t N = simd::batch<float, A>::size;
   if constexpr (S && simd::can_stream_v<A>) {
     if constexpr (N == 16)
@@ -58,10 +69,12 @@ inline void put(float* p, const simd::batch<float, A>& v) {
       _mm256_stream_ps(p, v);
     else
       _mm_stream_ps(p, v);
-  } else {
-    v.store_unaligned(p);
+    return;
   }
+#endif
+  v.store_unaligned(p);
 }
+#if QKERN_DETAIL_CONVERT_X86
 template <class A, bool S>
 inline void put512(float* p, __m512 v) {
   if constexpr (S)
@@ -83,6 +96,7 @@ inline void put128(float* p, __m128 v) {
   else
     _mm_storeu_ps(p, v);
 }
+#endif
 
 // Runs body(integral_constant<bool, Stream>, src, n, out) over n elements of in_size bytes: when the
 // map is large enough for streaming stores to pay (simd::streaming_pays, as the quantize maps), the
@@ -110,7 +124,7 @@ QKERN_FLATTEN inline void f16_body(const void* src, std::size_t n, float* out) {
   std::size_t i = 0;
   using BF = simd::batch<float, A>;
   constexpr std::size_t N = BF::size;
-#if defined(__F16C__) || defined(__AVX512F__)
+#if QKERN_DETAIL_CONVERT_X86 && (defined(__F16C__) || defined(__AVX512F__))
   if constexpr (simd::derives_v<A, xsimd::avx512bw>) {
     const __m512i exp_mask = _mm512_set1_epi16(0x7c00);
     for (; i + 32 <= n; i += 32) {
@@ -165,7 +179,7 @@ template <class A, bool S>
 QKERN_FLATTEN inline void f64_body(const void* src, std::size_t n, float* out) {
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
-#if defined(__SSE2__) || defined(_M_X64)
+#if QKERN_DETAIL_CONVERT_X86
   if constexpr (simd::derives_v<A, xsimd::avx512f>) {
     for (; i + 16 <= n; i += 16) {
       const __m512d a = _mm512_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
@@ -216,7 +230,7 @@ QKERN_FLATTEN inline void u32_body(const void* src, std::size_t n, float* out) {
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
     const BI v = BI::load_unaligned(reinterpret_cast<const std::int32_t*>(p + 4 * i));
-#if defined(__AVX512F__)
+#if QKERN_DETAIL_CONVERT_X86 && defined(__AVX512F__)
     if constexpr (simd::derives_v<A, xsimd::avx512f>) {
       put512<A, S>(out + i, _mm512_cvtepu32_ps(v));
       continue;
@@ -233,7 +247,7 @@ template <class A, class Q, bool S>
 QKERN_FLATTEN inline void int64_body(const void* src, std::size_t n, float* out) {
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
-#if defined(__AVX512DQ__)
+#if QKERN_DETAIL_CONVERT_X86 && defined(__AVX512DQ__)
   if constexpr (simd::derives_v<A, xsimd::avx512dq>) {
     for (; i + 8 <= n; i += 8) {
       const __m512i v = _mm512_loadu_si512(p + 8 * i);
