@@ -85,6 +85,27 @@ TEST(Safetensors, WriterRoundTripsEveryDtypeAndMetadata) {
       InvalidArgument);
 }
 
+TEST(Writers, EmptyTensorsWithNullDataAndRankZero) {
+  TempDir dir;
+  const double scalar = 4.5;
+  const std::vector<TensorRef> ts = {TensorRef{"e", ElementType::f32, {0, 3}, nullptr},
+                                     TensorRef{"s", ElementType::f64, {}, &scalar}};
+  write_safetensors(dir.path("e.safetensors"), ts);
+  write_npz(dir.path("e.npz"), ts);
+  write_npy(dir.path("e.npy"), ts[0]);
+  for (const char* name : {"e.safetensors", "e.npz"}) {
+    const TensorFile f = TensorFile::open(dir.path(name));
+    EXPECT_EQ(f.at("e").shape, (std::vector<std::size_t>{0, 3})) << name;
+    EXPECT_EQ(f.at("e").element_count(), 0u) << name;
+    EXPECT_TRUE(f.at("s").shape.empty()) << name;
+    EXPECT_EQ(f.at("s").to_float32(), std::vector<float>{4.5f}) << name;
+  }
+  EXPECT_EQ(TensorFile::open(dir.path("e.npy")).at("e").element_count(), 0u);
+  EXPECT_THROW(write_npy(dir.path("n.npy"), TensorRef{"n", ElementType::f32, {2}, nullptr}), InvalidArgument);
+  EXPECT_THROW(write_npy(dir.path("o.npy"), TensorRef{"o", ElementType::f32, {SIZE_MAX, 2}, &scalar}), InvalidArgument);
+  EXPECT_THROW(write_npy("/nonexistent/dir/x.npy", TensorRef{"x", ElementType::f64, {}, &scalar}), FileError);
+}
+
 const std::string kOne = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
 
 TEST(SafetensorsErrors, HeaderProblems) {

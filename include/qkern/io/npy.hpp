@@ -352,7 +352,7 @@ inline std::string npy_image(const TensorRef& t, const char* what) {
   out += dict;
   out.append(pad, ' ');
   out += '\n';
-  out.append(static_cast<const char*>(t.data), bytes);
+  if (bytes != 0) out.append(static_cast<const char*>(t.data), bytes);
   return out;
 }
 

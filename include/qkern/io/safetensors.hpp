@@ -240,7 +240,8 @@ inline void write_safetensors(const std::string& path, const std::vector<TensorR
   std::uint64_t n = json.size();
   for (int b = 0; b < 8; ++b) out[static_cast<std::size_t>(b)] = static_cast<char>((n >> (8 * b)) & 0xff);
   out += json;
-  for (std::size_t i : order) out.append(static_cast<const char*>(ts[i].data), sizes[i]);
+  for (std::size_t i : order)
+    if (sizes[i] != 0) out.append(static_cast<const char*>(ts[i].data), sizes[i]);
   detail::write_file(path, out);
 }
 
