@@ -107,7 +107,7 @@ CalibrationSet read_qkern_json_string(const std::string& text, const std::string
 /// ("0.1", "1e-05", "100000.0", "1.5e+16"). Non-finite values are rejected (InvalidArgument).
 std::string format_double(double v);
 /// DType from its name ("int8", "uint8", ...); throws InvalidArgument naming `argument`.
-qkern::DType parse_dtype(const std::string& name, const char* argument = "dtype");
+qkern::DType dtype_from_name(const std::string& name, const char* argument = "dtype");
 bool operator==(const LayerCalibration& a, const LayerCalibration& b);
 inline bool operator!=(const LayerCalibration& a, const LayerCalibration& b) { return !(a == b); }
 bool operator==(const CalibrationSet& a, const CalibrationSet& b);

@@ -59,7 +59,7 @@ std::string format_double(double v) {
   return out;
 }
 
-qkern::DType parse_dtype(const std::string& name, const char* argument) {
+qkern::DType dtype_from_name(const std::string& name, const char* argument) {
   static const qkern::DType all[] = {qkern::DType::int4,  qkern::DType::uint4,  qkern::DType::int8, qkern::DType::uint8,
                                      qkern::DType::int16, qkern::DType::uint16, qkern::DType::int32};
   for (qkern::DType t : all)
