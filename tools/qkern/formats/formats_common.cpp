@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -103,8 +104,18 @@ namespace detail {
 // ---- files and errors ---------------------------------------------------------------------------
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw qkern::DataError("'" + path + "' is a directory, not a file");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw qkern::DataError("cannot open file '" + path + "' for reading");
+  // Calibration files are kilobytes to a few megabytes; refuse to slurp something absurd.
+  constexpr std::streamoff kMaxBytes = std::streamoff{256} << 20;
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw qkern::DataError("cannot determine the size of file '" + path + "'");
+  if (size > kMaxBytes)
+    throw qkern::DataError("file '" + path + "' is " + std::to_string(size) +
+                           " bytes, more than the 256 MiB a calibration file can reasonably be");
+  in.seekg(0);
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw qkern::DataError("error while reading file '" + path + "'");

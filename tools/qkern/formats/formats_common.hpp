@@ -17,7 +17,8 @@ namespace qkern::tool::detail {
 
 using Json = nlohmann::ordered_json;  // keeps the file's key order (ORT tables are in tensor order)
 
-/// Whole file as bytes; DataError naming the file when it cannot be opened or read.
+/// Whole file as bytes; DataError naming the file when it cannot be opened or read, or is larger
+/// than 256 MiB.
 std::string read_text_file(const std::string& path);
 /// Writes (truncates) the file; DataError naming the file on failure.
 void write_text_file(const std::string& path, const std::string& content);

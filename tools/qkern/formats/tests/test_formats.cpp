@@ -435,6 +435,7 @@ TEST(FormatsBadInput, TrtCache) {
   expect_data_error([] { read_trt_cache_string("TRT-8601-E\nno colon here\n", "c.cache"); }, {"line 2", "expected"});
   expect_data_error([] { read_trt_cache_string("TRT-8601-E\n: 3f800000\n", "c.cache"); }, {"line 2"});
   expect_data_error([] { read_trt_cache("/nonexistent/dir/x.cache"); }, {"/nonexistent/dir/x.cache", "cannot open"});
+  expect_data_error([] { read_trt_cache(kGolden); }, {kGolden.c_str(), "is a directory"});
 }
 
 TEST(FormatsBadInput, OrtTable) {
