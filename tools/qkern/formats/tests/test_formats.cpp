@@ -382,12 +382,18 @@ TEST(FormatsVariants, TrtCacheFromTheWild) {
 }
 
 TEST(FormatsVariants, OrtTableOlderAndPlainForms) {
-  // before ONNX Runtime 1.17: {name: [lowest, highest]}
-  CalibrationSet s = read_ort_table_string("{\"a\": [-1.5, 2.0], \"b\": [0, 3]}", "old.json");
-  ASSERT_EQ(s.layers.size(), 2u);
+  // before ONNX Runtime 1.17: {name: [lowest, highest]}; file order kept (not sorted), a tensor may be
+  // called "data"
+  CalibrationSet s = read_ort_table_string("{\"z\": [-1.5, 2.0], \"data\": [0, 3], \"a\": [-1, 1]}", "old.json");
+  ASSERT_EQ(s.layers.size(), 3u);
+  EXPECT_EQ(s.layers[0].name, "z");
+  EXPECT_EQ(s.layers[1].name, "data");
+  EXPECT_EQ(s.layers[2].name, "a");
   EXPECT_EQ(s.layers[0].range_min[0], -1.5);
   EXPECT_EQ(s.layers[1].range_max[0], 3.0);
   EXPECT_EQ(s.layers[0].method, "unknown");
+  expect_data_error([] { read_ort_table_string("{\"t\": {\"lowest\": 1, \"highest\": 2, \"lowest\": 0}}", "d.json"); },
+                    {"d.json", "duplicate key \"lowest\""});
   // a plain {name: TensorData} with numpy scalars (0-d arrays) and histogram fields
   s = read_ort_table_string(
       "{\"t\": {\"lowest\": {\"data\": -0.5, \"dtype\": \"float32\", \"CLS\": \"numpy.array\"}, \"highest\": "
