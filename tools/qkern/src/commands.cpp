@@ -77,8 +77,8 @@ struct CollectArgs {
   unsigned threads = 0;
   bool quiet = false;
 
-  void add_to(CLI::App* c) {
-    c->add_option("--per-channel", axis,
+  void add_to(CLI::App* c, const char* axis_option = "--per-channel") {
+    c->add_option(axis_option, axis,
                   "Channel axis of the per-channel observers (negative counts from the end; 'none' for per-tensor "
                   "observers only). Layers whose axis is 0 or out of range get per-tensor observers only")
         ->capture_default_str();
@@ -512,8 +512,7 @@ int run_cli(int argc, const char* const* argv) {
       "run", "The main job: collect a dump, fit, print the per-layer table and write every export to a folder");
   run_cmd->add_option("inputs", run_collect.inputs, "Tensor files or directories")->required();
   run_cmd->add_option("-o,--output-dir", run_out, "Folder for the state and the exports")->capture_default_str();
-  run_collect.add_to(run_cmd);
-  run_cmd->get_option("--per-channel")->description("Channel axis of the per-channel observers ('none': off)");
+  run_collect.add_to(run_cmd, "--channel-axis");
   run_fit.add_to(run_cmd);
   run_cmd->footer(std::string("Writes state.qkstate, table.txt and one file per export format (trt.cache, "
                               "calibration.json, calibration.cache, aimet_encodings.json, qkern.json).\n"
