@@ -12,10 +12,7 @@
 #include <mutex>
 #include <thread>
 
-#if __has_include("qkern/io.hpp")
 #include "qkern/io.hpp"
-#define QKERN_TOOL_HAVE_IO 1
-#endif
 
 namespace qkern::tool {
 namespace fs = std::filesystem;
@@ -96,9 +93,6 @@ CalibrationState collect(const std::vector<InputFile>& files, const CollectOptio
       if (i >= files.size() || failed.load()) return;
       const std::string& path = files[i].path;
       try {
-#ifndef QKERN_TOOL_HAVE_IO
-        throw DataError(path + ": this qkern was built without qkern/io (tensor files)");
-#else
         const io::TensorFile file = io::TensorFile::open(path);
         for (const io::TensorView& v : file.tensors()) {
           const float* data = v.as_float32();
@@ -110,7 +104,6 @@ CalibrationState collect(const std::vector<InputFile>& files, const CollectOptio
           const Batch b{v.name, v.shape, data};
           layer_in(partial[t], b, options.observers).update(data, v.shape);
         }
-#endif
       } catch (const DataError& e) {
         std::string what = without_prefix(e.what());
         if (what.find(path) == std::string::npos) what = path + ": " + what;

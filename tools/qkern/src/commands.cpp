@@ -56,7 +56,7 @@ struct FitArgs {
   FitSettings settings(const char* default_tool = "qkern", const char* default_scheme = "symmetric") const {
     FitSettings s;
     s.method = parse_method(method);
-    s.dtype = parse_dtype(dtype);
+    s.dtype = parse_dtype_option(dtype);
     s.scheme = parse_scheme(scheme.empty() ? default_scheme : scheme);
     s.convention = parse_convention(tool.empty() ? default_tool : tool);
     s.per_channel = per_channel;
@@ -382,12 +382,13 @@ int cmd_run(CollectArgs& c, const FitArgs& a, const std::string& out_dir) {
   return kExitOk;
 }
 
-int cmd_quantize(const std::string& in, const std::string& params, const std::string& out, bool dequant) {
+int cmd_quantize(const std::string& in, const std::string& params, const std::string& out, const std::string& layer,
+                 bool dequant) {
   const std::map<std::string, LayerParams> p = read_params(params);
   if (dequant)
-    dequantize_file(in, p, out);
+    dequantize_file(in, p, out, layer);
   else
-    quantize_file(in, p, out);
+    quantize_file(in, p, out, layer);
   return kExitOk;
 }
 
@@ -488,20 +489,22 @@ int run_cli(int argc, const char* const* argv) {
                     kExitCodes);
 
   // quantize / dequantize
-  std::string q_in, q_params, q_out;
+  std::string q_in, q_params, q_out, q_layer;
   CLI::App* q_cmd = app.add_subcommand("quantize", "Quantize tensor files with parameters from a qkern JSON file");
   q_cmd->add_option("input", q_in, "Tensor file (.npy, .npz, .safetensors)")->required();
   q_cmd->add_option("-p,--params", q_params, "qkern JSON parameters (export --format qkern-json)")->required();
   q_cmd->add_option("-o,--output", q_out, "Output tensor file; its extension picks the format")->required();
+  q_cmd->add_option("-l,--layer", q_layer, "Use this layer's parameters for every tensor of the file");
   q_cmd->footer(std::string("Each tensor is quantized with the parameters of the layer of the same name (per "
                             "channel along the layer's axis). Codes are written as int8/uint8/int16/uint16 (int4 "
                             "codes one per byte).\nExample:\n  qkern quantize acts.npz -p params.json -o codes.npz") +
                 kExitCodes);
-  std::string d_in, d_params, d_out;
+  std::string d_in, d_params, d_out, d_layer;
   CLI::App* d_cmd = app.add_subcommand("dequantize", "Dequantize code tensors back to float32");
   d_cmd->add_option("input", d_in, "Tensor file of integer codes")->required();
   d_cmd->add_option("-p,--params", d_params, "qkern JSON parameters")->required();
   d_cmd->add_option("-o,--output", d_out, "Output tensor file (float32)")->required();
+  d_cmd->add_option("-l,--layer", d_layer, "Use this layer's parameters for every tensor of the file");
   d_cmd->footer(std::string("Example:\n  qkern dequantize codes.npz -p params.json -o restored.npz") + kExitCodes);
 
   // run
@@ -533,8 +536,8 @@ int run_cli(int argc, const char* const* argv) {
     if (fit_cmd->parsed()) return cmd_fit(fit_in, fit_args, fit_json_flag, fit_out);
     if (export_cmd->parsed()) return cmd_export(export_in, export_args, export_out);
     if (stats_cmd->parsed()) return cmd_stats(stats_in, stats_args, stats_json);
-    if (q_cmd->parsed()) return cmd_quantize(q_in, q_params, q_out, false);
-    if (d_cmd->parsed()) return cmd_quantize(d_in, d_params, d_out, true);
+    if (q_cmd->parsed()) return cmd_quantize(q_in, q_params, q_out, q_layer, false);
+    if (d_cmd->parsed()) return cmd_quantize(d_in, d_params, d_out, d_layer, true);
     if (run_cmd->parsed()) return cmd_run(run_collect, run_fit, run_out);
   } catch (const InvalidArgument& e) {
     std::cerr << e.what() << "\n";

@@ -1,13 +1,9 @@
 // qkern tool — SPDX-License-Identifier: Apache-2.0
 #include "export.hpp"
 
-#if __has_include("calibration_result.hpp")
 #include "calibration_result.hpp"
-#define QKERN_TOOL_HAVE_FORMATS 1
-#endif
 
 namespace qkern::tool {
-#ifdef QKERN_TOOL_HAVE_FORMATS
 namespace {
 
 LayerCalibration to_calibration(const LayerFit& f) {
@@ -31,11 +27,11 @@ LayerCalibration to_calibration(const LayerFit& f) {
   c.pos_inf = f.pos_inf;
   c.neg_inf = f.neg_inf;
   c.summary = f.summary;
+  c.kind = "activation";
   return c;
 }
 
 }  // namespace
-#endif
 
 const std::vector<ExportFormat>& export_formats() {
   static const std::vector<ExportFormat> formats = {
@@ -55,7 +51,6 @@ const ExportFormat& export_format(const std::string& name) {
                         "unknown format '" + name + "' (trt-cache, ort-table, ort-cache, aimet, qkern-json)");
 }
 
-#ifdef QKERN_TOOL_HAVE_FORMATS
 void write_export(const std::string& format, const std::string& path, const std::vector<LayerFit>& fits,
                   const std::map<std::string, std::string>& meta) {
   CalibrationSet set;
@@ -111,15 +106,5 @@ std::map<std::string, LayerParams> read_params(const std::string& path) {
   }
   return out;
 }
-
-#else
-void write_export(const std::string& format, const std::string& path, const std::vector<LayerFit>&,
-                  const std::map<std::string, std::string>&) {
-  throw DataError(path + ": this qkern was built without tools/qkern/formats (cannot write " + format + ")");
-}
-std::map<std::string, LayerParams> read_params(const std::string& path) {
-  throw DataError(path + ": this qkern was built without tools/qkern/formats (cannot read qkern JSON)");
-}
-#endif
 
 }  // namespace qkern::tool

@@ -92,7 +92,7 @@ FitMethod parse_method(const std::string& s, const char* option) {
   throw InvalidArgument(option, "unknown method '" + s + "' (minmax, percentile, mse, entropy, l2_search, sqnr)");
 }
 
-DType parse_dtype(const std::string& s, const char* option) {
+DType parse_dtype_option(const std::string& s, const char* option) {
   const std::string v = lower(s);
   for (DType t : {DType::int4, DType::uint4, DType::int8, DType::uint8, DType::int16, DType::uint16})
     if (v == dtype_name(t)) return t;

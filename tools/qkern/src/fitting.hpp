@@ -48,7 +48,7 @@ const char* convention_name(Convention c);
 const char* scheme_name(Scheme s);
 /// Parse names as the command line spells them; throw InvalidArgument naming `option`.
 FitMethod parse_method(const std::string& s, const char* option = "--method");
-DType parse_dtype(const std::string& s, const char* option = "--dtype");
+DType parse_dtype_option(const std::string& s, const char* option = "--dtype");
 Scheme parse_scheme(const std::string& s, const char* option = "--scheme");
 /// "qkern", "pytorch", "tensorrt", "onnxruntime" (or "ort"), "tflite", "fbgemm".
 Convention parse_convention(const std::string& s, const char* option = "--tool");

@@ -7,9 +7,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "qkern/quantize.hpp"
-#if __has_include("qkern/io.hpp")
 #include "qkern/io.hpp"
+#include "qkern/quantize.hpp"
 
 namespace qkern::tool {
 namespace {
@@ -28,8 +27,7 @@ void write_tensors(const std::string& path, const std::vector<io::TensorRef>& ts
                                             std::to_string(ts.size()) + "; use .npz or .safetensors");
     io::write_npy(path, ts[0]);
   } else if (ext == ".npz") {
-    // TODO(io): io::write_npz once the io branch provides it.
-    throw InvalidArgument("--output", ".npz output is not available yet; use .npy or .safetensors");
+    io::write_npz(path, ts);
   } else if (ext == ".safetensors") {
     io::write_safetensors(path, ts, {{"producer", "qkern"}});
   } else {
@@ -38,9 +36,12 @@ void write_tensors(const std::string& path, const std::vector<io::TensorRef>& ts
 }
 
 const LayerParams& params_for(const std::map<std::string, LayerParams>& params, const io::TensorView& v,
-                              const std::string& file) {
-  auto it = params.find(v.name);
-  if (it == params.end()) throw DataError(file + ": tensor '" + v.name + "' has no parameters (no layer of that name)");
+                              const std::string& file, const std::string& layer) {
+  auto it = params.find(layer.empty() ? v.name : layer);
+  if (it == params.end()) {
+    if (!layer.empty()) throw InvalidArgument("--layer", "no layer '" + layer + "' in the parameters");
+    throw DataError(file + ": tensor '" + v.name + "' has no parameters (no layer of that name; use --layer)");
+  }
   const LayerParams& p = it->second;
   if (p.axis >= 0) {
     if (static_cast<std::size_t>(p.axis) >= v.shape.size() || v.shape[p.axis] != p.scales.size())
@@ -99,14 +100,15 @@ io::ElementType storage_type(DType t) {
 
 }  // namespace
 
-void quantize_file(const std::string& in, const std::map<std::string, LayerParams>& params, const std::string& out) {
+void quantize_file(const std::string& in, const std::map<std::string, LayerParams>& params, const std::string& out,
+                   const std::string& layer) {
   const io::TensorFile file = io::TensorFile::open(in);
   std::vector<std::vector<std::uint8_t>> storage(file.tensors().size());
   std::vector<io::TensorRef> refs;
   std::vector<float> buffer;
   for (std::size_t i = 0; i < file.tensors().size(); ++i) {
     const io::TensorView& v = file.tensors()[i];
-    const LayerParams& p = params_for(params, v, in);
+    const LayerParams& p = params_for(params, v, in, layer);
     const float* x = v.as_float32();
     if (x == nullptr) {
       buffer = v.to_float32();
@@ -135,13 +137,14 @@ void quantize_file(const std::string& in, const std::map<std::string, LayerParam
   write_tensors(out, refs, in);
 }
 
-void dequantize_file(const std::string& in, const std::map<std::string, LayerParams>& params, const std::string& out) {
+void dequantize_file(const std::string& in, const std::map<std::string, LayerParams>& params, const std::string& out,
+                     const std::string& layer) {
   const io::TensorFile file = io::TensorFile::open(in);
   std::vector<std::vector<float>> storage(file.tensors().size());
   std::vector<io::TensorRef> refs;
   for (std::size_t i = 0; i < file.tensors().size(); ++i) {
     const io::TensorView& v = file.tensors()[i];
-    const LayerParams& p = params_for(params, v, in);
+    const LayerParams& p = params_for(params, v, in, layer);
     switch (v.dtype) {
       case io::ElementType::i8:
       case io::ElementType::u8:
@@ -176,13 +179,3 @@ void dequantize_file(const std::string& in, const std::map<std::string, LayerPar
 }
 
 }  // namespace qkern::tool
-#else
-namespace qkern::tool {
-void quantize_file(const std::string& in, const std::map<std::string, LayerParams>&, const std::string&) {
-  throw DataError(in + ": this qkern was built without qkern/io (tensor files)");
-}
-void dequantize_file(const std::string& in, const std::map<std::string, LayerParams>&, const std::string&) {
-  throw DataError(in + ": this qkern was built without qkern/io (tensor files)");
-}
-}  // namespace qkern::tool
-#endif

@@ -157,7 +157,7 @@ TEST(ToolFit, AllZeroLayerGivesTheFallback) {
 TEST(ToolFit, ParseNames) {
   EXPECT_EQ(parse_method("entropy"), FitMethod::entropy);
   EXPECT_EQ(parse_method("l2-search"), FitMethod::l2_search);
-  EXPECT_EQ(parse_dtype("UINT8"), DType::uint8);
+  EXPECT_EQ(parse_dtype_option("UINT8"), DType::uint8);
   EXPECT_EQ(parse_scheme("affine"), Scheme::affine);
   EXPECT_EQ(parse_convention("ort"), Convention::onnxruntime);
   EXPECT_EQ(parse_convention("tensorrt"), Convention::tensorrt);
@@ -167,7 +167,7 @@ TEST(ToolFit, ParseNames) {
   } catch (const InvalidArgument& e) {
     EXPECT_EQ(e.argument(), "--method");
   }
-  EXPECT_THROW(parse_dtype("int32"), InvalidArgument);
+  EXPECT_THROW(parse_dtype_option("int32"), InvalidArgument);
   EXPECT_THROW(parse_convention("caffe"), InvalidArgument);
 }
 
