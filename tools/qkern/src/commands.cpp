@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,6 +22,10 @@
 #include "state.hpp"
 #include "table.hpp"
 #include "tensors.hpp"
+
+#ifdef QKERN_TOOL_MPI
+#include "qkern/mpi.hpp"
+#endif
 
 namespace qkern::tool {
 namespace {
@@ -123,10 +128,10 @@ struct CollectArgs {
   }
 };
 
-void print_summary_line(const CalibrationState& s, const std::string& out) {
+void print_summary_line(const CalibrationState& s, const std::string& out, const std::string& how = "") {
   std::uint64_t elements = 0;
   for (const LayerState& l : s.layers) elements += l.elements();
-  std::cerr << "qkern: " << s.layers.size() << " layers, " << elements << " values -> " << out << "\n";
+  std::cerr << "qkern: " << how << s.layers.size() << " layers, " << elements << " values -> " << out << "\n";
 }
 
 // Warnings TensorRT users know: uniformly zero tensors, skipped non-finite values.
@@ -219,7 +224,81 @@ void ensure_parent(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // Commands.
 
+#ifdef QKERN_TOOL_MPI
+// Launched by mpirun / mpiexec (OpenMPI, MPICH / PMI, PMIx)?
+bool launched_by_mpi() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
+         std::getenv("PMIX_RANK") != nullptr;
+}
+
+// `mpirun -np N qkern collect ...`: rank r collects files r, r + N, r + 2N, ... of the sorted list;
+// rank 0 gathers every rank's state (or error) and merges them in rank order. Every merge is exact,
+// so the state is byte-identical to one process. Every rank returns rank 0's exit code.
+int cmd_collect_mpi(CollectArgs& a, const std::string& out) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) MPI_Init(nullptr, nullptr);
+  struct Finalize {
+    ~Finalize() { MPI_Finalize(); }
+  } finalize;
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::vector<std::uint8_t> blob(1, 0);
+  std::size_t total_files = 0;
+  try {
+    CollectOptions o = a.options();
+    if (rank != 0) o.progress = nullptr;
+    const std::vector<InputFile> files = list_inputs(a.inputs);
+    total_files = files.size();
+    std::vector<InputFile> shard;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < files.size(); i += static_cast<std::size_t>(size))
+      shard.push_back(files[i]);
+    const std::vector<std::uint8_t> s = collect(shard, o).serialize();
+    blob.insert(blob.end(), s.begin(), s.end());
+  } catch (const std::exception& e) {
+    blob.assign(1, dynamic_cast<const InvalidArgument*>(&e) ? kExitUsage
+                   : dynamic_cast<const DataError*>(&e)     ? kExitData
+                                                            : kExitInternal);
+    const std::string m = "rank " + std::to_string(rank) + ": " + e.what();
+    blob.insert(blob.end(), m.begin(), m.end());
+  }
+  const std::vector<std::vector<std::uint8_t>> blobs = mpi::gather_blobs(blob, 0, MPI_COMM_WORLD);
+  int result = kExitOk;
+  if (rank == 0) {
+    try {
+      CalibrationState all;
+      for (const std::vector<std::uint8_t>& b : blobs) {
+        if (b.at(0) != 0) {
+          std::cerr << std::string(b.begin() + 1, b.end()) << "\n";
+          if (result == kExitOk) result = b[0];
+          continue;
+        }
+        if (result == kExitOk)
+          all.merge(CalibrationState::deserialize(std::vector<std::uint8_t>(b.begin() + 1, b.end()), "MPI rank state"));
+      }
+      if (result == kExitOk) {
+        ensure_parent(out);
+        all.save(out);
+        warn_layers(all);
+        if (!a.quiet)
+          print_summary_line(all, out,
+                             std::to_string(size) + " MPI ranks, " + std::to_string(total_files) + " files, ");
+      }
+    } catch (const DataError& e) {
+      std::cerr << e.what() << "\n";
+      result = kExitData;
+    }
+  }
+  MPI_Bcast(&result, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return result;
+}
+#endif
+
 int cmd_collect(CollectArgs& a, const std::string& out) {
+#ifdef QKERN_TOOL_MPI
+  if (launched_by_mpi()) return cmd_collect_mpi(a, out);
+#endif
   const CollectOptions o = a.options();
   const std::vector<InputFile> files = list_inputs(a.inputs);
   const CalibrationState s = collect(files, o);
@@ -405,7 +484,7 @@ int run_cli(int argc, const char* const* argv) {
   app.set_version_flag("--version", std::string("qkern ") + QKERN_VERSION_STRING);
   app.require_subcommand(1);
   app.footer(std::string("Examples:\n"
-                         "  qkern run data/digits/calibration -o calib-out   # collect, fit, table, every export\n"
+                         "  qkern run data/digits/bn/calib -o digits-calib   # collect, fit, table, every export\n"
                          "  qkern collect dumps/ -o model.qkstate\n"
                          "  qkern fit model.qkstate --method entropy --tool tensorrt\n"
                          "  qkern export model.qkstate --format ort-table -o calibration.json\n"
@@ -519,7 +598,7 @@ int run_cli(int argc, const char* const* argv) {
   run_fit.add_to(run_cmd);
   run_cmd->footer(std::string("Writes state.qkstate, table.txt and one file per export format (trt.cache, "
                               "calibration.json, calibration.cache, aimet_encodings.json, qkern.json).\n"
-                              "Example:\n  qkern run data/digits/calibration -o digits-calib --method entropy") +
+                              "Example:\n  qkern run data/digits/bn/calib -o digits-calib --method entropy") +
                   kExitCodes);
 
   try {

@@ -157,6 +157,38 @@ elseif(CASE STREQUAL "bad_input")
   run(0 --help)
   run(0 collect --help)
   expect_in("${OUT}" "Exit codes" "collect --help")
+elseif(CASE STREQUAL "mpi")
+  # mpirun -np N qkern collect: ranks take disjoint shards of the files; the reduced state is
+  # byte-identical to one process, for every N (more ranks than files included).
+  run(0 collect "${CALIB}" -o one.qkstate -q)
+  foreach(np 1 2 3 7)
+    foreach(dir "${CALIB}" "${MIXED}")
+      execute_process(COMMAND "${MPIEXEC}" ${MPIEXEC_FLAGS} -n ${np} "${QKERN}" collect "${dir}" -o mpi${np}.qkstate -j 1 -q
+                      RESULT_VARIABLE rc OUTPUT_VARIABLE OUT ERROR_VARIABLE ERR WORKING_DIRECTORY "${WORK}")
+      if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "mpiexec -n ${np} qkern collect ${dir}: exit ${rc}\n${OUT}\n${ERR}")
+      endif()
+      same_bytes(one.qkstate mpi${np}.qkstate)
+    endforeach()
+  endforeach()
+  # a bad file on one rank: exit 2, the file named
+  file(MAKE_DIRECTORY "${WORK}/dump")
+  foreach(f conv1 conv2 relu1)
+    execute_process(COMMAND "${CMAKE_COMMAND}" -E copy "${CALIB}/${f}.npy" "${WORK}/dump/${f}.npy")
+  endforeach()
+  file(WRITE "${WORK}/dump/fc.npy" "NUMPY broken")
+  execute_process(COMMAND "${MPIEXEC}" ${MPIEXEC_FLAGS} -n 2 "${QKERN}" collect dump -o bad.qkstate -q
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE OUT ERROR_VARIABLE ERR WORKING_DIRECTORY "${WORK}")
+  if(NOT rc EQUAL 2)
+    message(FATAL_ERROR "mpiexec with a bad file: exit ${rc}, expected 2\n${ERR}")
+  endif()
+  expect_in("${ERR}" "fc.npy" "MPI bad file")
+  # the library reduction (qkern/mpi.hpp) on every observer type
+  execute_process(COMMAND "${MPIEXEC}" ${MPIEXEC_FLAGS} -n 3 "${MPI_REDUCE_TEST}" RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE OUT ERROR_VARIABLE ERR)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "qkern_mpi_reduce_test: exit ${rc}\n${OUT}\n${ERR}")
+  endif()
 else()
   message(FATAL_ERROR "unknown CASE ${CASE}")
 endif()
