@@ -165,8 +165,23 @@ std::string range_cell(const std::vector<double>& v, bool lowest) {
   return num(r);
 }
 
+// Flags of a fitted layer: SQNR below 10 dB (Hailo's highlight line), uniformly zero data,
+// non-finite values skipped.
+constexpr double kLowSqnrDb = 10.0;
+std::string flags_of(const LayerFit& f) {
+  std::string s;
+  auto add = [&](const char* w) { s += (s.empty() ? "" : ",") + std::string(w); };
+  if (f.sqnr_db < kLowSqnrDb) add("low-sqnr");
+  bool zero = true;
+  for (std::size_t i = 0; i < f.observed_min.size(); ++i) zero &= f.observed_min[i] == 0.0 && f.observed_max[i] == 0.0;
+  if (zero) add("all-zero");
+  if (f.nan + f.pos_inf + f.neg_inf != 0) add("non-finite");
+  return s.empty() ? "-" : s;
+}
+
 std::string fit_table(const std::vector<LayerFit>& fits) {
-  Table t({"layer", "shape", "axis", "min", "max", "clip lo", "clip hi", "scale", "zero pt", "NaN/Inf", "SQNR dB"});
+  Table t({"layer", "shape", "axis", "min", "max", "clip lo", "clip hi", "scale", "zero pt", "NaN/Inf", "SQNR dB",
+           "flags"});
   for (const LayerFit& f : fits) {
     std::string scale = num(f.scales[0]), zp = std::to_string(f.zero_points[0]);
     if (f.scales.size() > 1) {
@@ -177,7 +192,7 @@ std::string fit_table(const std::vector<LayerFit>& fits) {
     }
     t.add({f.name, shape_str(f.shape), f.axis < 0 ? "-" : std::to_string(f.axis), range_cell(f.observed_min, true),
            range_cell(f.observed_max, false), range_cell(f.range_min, true), range_cell(f.range_max, false), scale, zp,
-           std::to_string(f.nan + f.pos_inf + f.neg_inf), num(f.sqnr_db, 4)});
+           std::to_string(f.nan + f.pos_inf + f.neg_inf), num(f.sqnr_db, 4), flags_of(f)});
   }
   return t.str();
 }
