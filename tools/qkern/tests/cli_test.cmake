@@ -170,6 +170,29 @@ elseif(CASE STREQUAL "bad_input")
   run(0 --help)
   run(0 collect --help)
   expect_in("${OUT}" "Exit codes" "collect --help")
+elseif(CASE STREQUAL "configure")
+  # QKERN_BUILD_TOOL=ON with a dependency missing stops configuration naming the Debian package;
+  # AUTO skips the tool with a status line.
+  set(common -DQKERN_BUILD_TESTS=OFF -DQKERN_BUILD_BENCHMARKS=OFF -DQKERN_BUILD_EXAMPLES=OFF -DQKERN_INSTALL=OFF)
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${WORK}/on" ${common} -DQKERN_BUILD_TOOL=ON
+                          -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=TRUE RESULT_VARIABLE rc OUTPUT_VARIABLE OUT ERROR_VARIABLE ERR)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "QKERN_BUILD_TOOL=ON without CLI11 configured")
+  endif()
+  expect_in("${ERR}" "libcli11-dev" "missing CLI11 message")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${WORK}/on2" ${common} -DQKERN_BUILD_TOOL=ON
+                          -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=TRUE RESULT_VARIABLE rc OUTPUT_VARIABLE OUT
+                          ERROR_VARIABLE ERR)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "QKERN_BUILD_TOOL=ON without nlohmann/json configured")
+  endif()
+  expect_in("${ERR}" "nlohmann-json3-dev" "missing nlohmann/json message")
+  execute_process(COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${WORK}/auto" ${common}
+                          -DCMAKE_DISABLE_FIND_PACKAGE_CLI11=TRUE RESULT_VARIABLE rc OUTPUT_VARIABLE OUT ERROR_VARIABLE ERR)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "AUTO without CLI11 failed to configure:\n${ERR}")
+  endif()
+  expect_in("${OUT}" "not building the qkern tool" "AUTO status line")
 elseif(CASE STREQUAL "mpi")
   # mpirun -np N qkern collect: ranks take disjoint shards of the files; the reduced state is
   # byte-identical to one process, for every N (more ranks than files included).
