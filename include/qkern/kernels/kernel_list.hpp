@@ -4,6 +4,7 @@
 // every entry per arch, the tests and benchmarks iterate it; adding a kernel is one line here.
 #pragma once
 
+#include "qkern/kernels/convert.hpp"
 #include "qkern/kernels/gemm.hpp"
 #include "qkern/kernels/histogram.hpp"
 #include "qkern/kernels/metrics.hpp"
@@ -22,7 +23,8 @@
   QKERN_SELECT_KERNELS(X)     \
   QKERN_METRICS_KERNELS(X)    \
   QKERN_REQUANTIZE_KERNELS(X) \
-  QKERN_GEMM_KERNELS(X)
+  QKERN_GEMM_KERNELS(X)      \
+  QKERN_CONVERT_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).
 #define QKERN_INSTANTIATE_KERNEL_FOR(ARCH, K) template struct ::qkern::dispatch::ArchKernel<::qkern::kernels::K, ARCH>;

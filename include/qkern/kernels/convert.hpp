@@ -1,0 +1,239 @@
+// qkern — SPDX-License-Identifier: Apache-2.0
+//
+// kernels/convert.hpp: element conversions to float32 for tensors read from files (io/): f16, bf16,
+// f64 and the integer types and bool. Tested bit for bit against reference/convert.hpp on every
+// arch (every f16/bf16 bit pattern, every tail length, misaligned pointers).
+//
+// Every kernel has the signature void(const void* src, std::size_t n, float* out): src holds n
+// stored elements in native byte order at any alignment (file data is often not aligned to the
+// element size), out receives n floats (any alignment). Vectors are loaded unaligned; the tail
+// (fewer than one vector) goes through the scalar reference.
+//
+// f16: F16C's vcvtph2ps on fma3<avx2> and avx512bw (their psABI levels include F16C); on sse2 and
+// sse4_2 an integer construction (normal: exponent rebias; denormal: integer mantissa * 2^-24 in
+// float, exact and independent of FTZ/DAZ; Inf/NaN: exponent all ones, NaN quieted as F16C does).
+// f64: cvtpd2ps (round per MXCSR, NaN quieted with the top payload bits, as the reference).
+// int64/uint64: AVX-512DQ conversions on avx512bw, the scalar reference elsewhere.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "qkern/reference/convert.hpp"
+#include "qkern/simd/attributes.hpp"
+#include "qkern/simd/convert.hpp"
+
+namespace qkern {
+namespace kernels {
+namespace detail {
+
+// f16 bits (zero-extended into int32 lanes) -> f32 lanes, integer construction (see above).
+template <class A>
+inline simd::batch<float, A> f16_bits_to_f32(const simd::batch<std::int32_t, A>& h) {
+  using BI = simd::batch<std::int32_t, A>;
+  using BF = simd::batch<float, A>;
+  const BI sign = (h & BI(0x8000)) << 16;
+  const BI em = h & BI(0x7fff);
+  const BI normal = (em << 13) + BI(112 << 23);
+  const BI denormal = simd::bitcast<std::int32_t>(xsimd::to_float(em) * BF(5.9604644775390625e-8f));  // 2^-24
+  const BI quiet = xsimd::select(em > BI(0x7c00), BI(0x00400000), BI(0));
+  const BI infnan = (em << 13) | BI(0x7f800000) | quiet;
+  const BI r = xsimd::select(em < BI(0x0400), denormal, xsimd::select(em >= BI(0x7c00), infnan, normal));
+  return simd::bitcast<float>(r | sign);
+}
+
+template <class A>
+QKERN_FLATTEN inline void f16_run(const void* src, std::size_t n, float* out) {
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+#if defined(__F16C__) || defined(__AVX512F__)
+  if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+    for (; i + 32 <= n; i += 32) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i));
+      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i + 32));
+      _mm512_storeu_ps(out + i, _mm512_cvtph_ps(a));
+      _mm512_storeu_ps(out + i + 16, _mm512_cvtph_ps(b));
+    }
+  } else if constexpr (simd::derives_v<A, xsimd::avx2>) {
+    for (; i + 16 <= n; i += 16) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i + 16));
+      _mm256_storeu_ps(out + i, _mm256_cvtph_ps(a));
+      _mm256_storeu_ps(out + i + 8, _mm256_cvtph_ps(b));
+    }
+  } else
+#endif
+  {
+    using BF = simd::batch<float, A>;
+    constexpr std::size_t N = BF::size;
+    for (; i + N <= n; i += N) {
+      const auto h = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i));
+      f16_bits_to_f32<A>(h).store_unaligned(out + i);
+    }
+  }
+  reference::f16_to_f32<A>(p + 2 * i, n - i, out + i);
+}
+
+template <class A>
+QKERN_FLATTEN inline void bf16_run(const void* src, std::size_t n, float* out) {
+  using BF = simd::batch<float, A>;
+  constexpr std::size_t N = BF::size;
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+  for (; i + 2 * N <= n; i += 2 * N) {
+    const auto a = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i)) << 16;
+    const auto b = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i + 2 * N)) << 16;
+    simd::bitcast<float>(a).store_unaligned(out + i);
+    simd::bitcast<float>(b).store_unaligned(out + i + N);
+  }
+  reference::bf16_to_f32<A>(p + 2 * i, n - i, out + i);
+}
+
+template <class A>
+QKERN_FLATTEN inline void f64_run(const void* src, std::size_t n, float* out) {
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+#if defined(__SSE2__) || defined(_M_X64)
+  if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+    for (; i + 16 <= n; i += 16) {
+      const __m512d a = _mm512_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
+      const __m512d b = _mm512_loadu_pd(reinterpret_cast<const double*>(p + 8 * i + 64));
+      _mm256_storeu_ps(out + i, _mm512_cvtpd_ps(a));
+      _mm256_storeu_ps(out + i + 8, _mm512_cvtpd_ps(b));
+    }
+  } else if constexpr (simd::derives_v<A, xsimd::avx>) {
+    for (; i + 8 <= n; i += 8) {
+      const __m256d a = _mm256_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
+      const __m256d b = _mm256_loadu_pd(reinterpret_cast<const double*>(p + 8 * i + 32));
+      const __m256 r = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(a)), _mm256_cvtpd_ps(b), 1);
+      _mm256_storeu_ps(out + i, r);
+    }
+  } else if constexpr (simd::derives_v<A, xsimd::sse2>) {
+    for (; i + 4 <= n; i += 4) {
+      const __m128d a = _mm_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
+      const __m128d b = _mm_loadu_pd(reinterpret_cast<const double*>(p + 8 * i + 16));
+      _mm_storeu_ps(out + i, _mm_movelh_ps(_mm_cvtpd_ps(a), _mm_cvtpd_ps(b)));
+    }
+  }
+#endif
+  reference::f64_to_f32<A>(p + 8 * i, n - i, out + i);
+}
+
+// int8/uint8/int16/uint16/int32: widen to int32 lanes, convert (exact below 2^24, else nearest even).
+template <class A, class Q>
+QKERN_FLATTEN inline void small_int_run(const void* src, std::size_t n, float* out) {
+  using BF = simd::batch<float, A>;
+  constexpr std::size_t N = BF::size;
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto v = simd::load_widen<A>(reinterpret_cast<const Q*>(p + sizeof(Q) * i));
+    xsimd::to_float(v).store_unaligned(out + i);
+  }
+  reference::int_to_f32<Q, A>(p + sizeof(Q) * i, n - i, out + i);
+}
+
+// uint32: hi * 65536 + lo, both halves exact in float, the product exact, so the one rounding is the
+// sum's: nearest even of the uint32, as the reference. AVX-512 has the direct conversion.
+template <class A>
+QKERN_FLATTEN inline void u32_run(const void* src, std::size_t n, float* out) {
+  using BF = simd::batch<float, A>;
+  using BI = simd::batch<std::int32_t, A>;
+  constexpr std::size_t N = BF::size;
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const BI v = BI::load_unaligned(reinterpret_cast<const std::int32_t*>(p + 4 * i));
+#if defined(__AVX512F__)
+    if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+      _mm512_storeu_ps(out + i, _mm512_cvtepu32_ps(v));
+      continue;
+    }
+#endif
+    const BF hi = xsimd::to_float((v >> 16) & BI(0xffff)), lo = xsimd::to_float(v & BI(0xffff));
+    const BF scaled = hi * BF(65536.0f);
+    (scaled + lo).store_unaligned(out + i);
+  }
+  reference::int_to_f32<std::uint32_t, A>(p + 4 * i, n - i, out + i);
+}
+
+template <class A, class Q>
+QKERN_FLATTEN inline void int64_run(const void* src, std::size_t n, float* out) {
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+#if defined(__AVX512DQ__)
+  if constexpr (simd::derives_v<A, xsimd::avx512dq>) {
+    for (; i + 8 <= n; i += 8) {
+      const __m512i v = _mm512_loadu_si512(p + 8 * i);
+      if constexpr (std::is_same<Q, std::int64_t>::value)
+        _mm256_storeu_ps(out + i, _mm512_cvtepi64_ps(v));
+      else
+        _mm256_storeu_ps(out + i, _mm512_cvtepu64_ps(v));
+    }
+  }
+#endif
+  reference::int_to_f32<Q, A>(p + 8 * i, n - i, out + i);
+}
+
+template <class A>
+QKERN_FLATTEN inline void bool_run(const void* src, std::size_t n, float* out) {
+  using BF = simd::batch<float, A>;
+  using BI = simd::batch<std::int32_t, A>;
+  constexpr std::size_t N = BF::size;
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const BI v = simd::load_widen<A>(reinterpret_cast<const std::uint8_t*>(p + i));
+    simd::bitcast<float>(xsimd::select(v != BI(0), BI(0x3f800000), BI(0))).store_unaligned(out + i);
+  }
+  reference::bool_to_f32<A>(p + i, n - i, out + i);
+}
+
+}  // namespace detail
+
+#define QKERN_DETAIL_CONVERT_KERNEL(NAME, ...)                             \
+  struct NAME {                                                            \
+    using signature = void(const void*, std::size_t, float*);              \
+    template <class A>                                                     \
+    void operator()(A, const void* src, std::size_t n, float* out) const { \
+      detail::__VA_ARGS__(src, n, out);                                    \
+    }                                                                      \
+  };
+
+/// binary16 -> float32 (exact; NaN quieted, payload kept).
+QKERN_DETAIL_CONVERT_KERNEL(f16_to_f32, f16_run<A>)
+/// bfloat16 -> float32 (exact).
+QKERN_DETAIL_CONVERT_KERNEL(bf16_to_f32, bf16_run<A>)
+/// float64 -> float32 (nearest even; NaN quieted).
+QKERN_DETAIL_CONVERT_KERNEL(f64_to_f32, f64_run<A>)
+QKERN_DETAIL_CONVERT_KERNEL(i8_to_f32, small_int_run<A, std::int8_t>)
+QKERN_DETAIL_CONVERT_KERNEL(u8_to_f32, small_int_run<A, std::uint8_t>)
+QKERN_DETAIL_CONVERT_KERNEL(i16_to_f32, small_int_run<A, std::int16_t>)
+QKERN_DETAIL_CONVERT_KERNEL(u16_to_f32, small_int_run<A, std::uint16_t>)
+QKERN_DETAIL_CONVERT_KERNEL(i32_to_f32, small_int_run<A, std::int32_t>)
+QKERN_DETAIL_CONVERT_KERNEL(u32_to_f32, u32_run<A>)
+QKERN_DETAIL_CONVERT_KERNEL(i64_to_f32, int64_run<A, std::int64_t>)
+QKERN_DETAIL_CONVERT_KERNEL(u64_to_f32, int64_run<A, std::uint64_t>)
+/// bool bytes -> 0.0f / 1.0f (any non-zero byte is true).
+QKERN_DETAIL_CONVERT_KERNEL(bool_to_f32, bool_run<A>)
+
+#undef QKERN_DETAIL_CONVERT_KERNEL
+
+}  // namespace kernels
+}  // namespace qkern
+
+#define QKERN_CONVERT_KERNELS(X) \
+  X(f16_to_f32)                  \
+  X(bf16_to_f32)                 \
+  X(f64_to_f32)                  \
+  X(i8_to_f32)                   \
+  X(u8_to_f32)                   \
+  X(i16_to_f32)                  \
+  X(u16_to_f32)                  \
+  X(i32_to_f32)                  \
+  X(u32_to_f32)                  \
+  X(i64_to_f32)                  \
+  X(u64_to_f32)                  \
+  X(bool_to_f32)
