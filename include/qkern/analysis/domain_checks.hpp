@@ -52,7 +52,7 @@ namespace analysis {
 struct DomainCheckOptions {
   /// (a) A channel whose KL(calibration || running statistics) exceeds this diverges; a layer whose
   /// MEDIAN channel KL exceeds it fails.
-  double bn_kl_nats = 0.5;
+  double bn_kl_nats = 0.1;
   /// (a) A layer whose median is fine but where more than this fraction of channels diverge is a
   /// suspect (a few channels off-domain).
   double bn_channel_fraction = 0.25;
@@ -207,22 +207,28 @@ inline BatchNormCheck check_batchnorm_statistics(const std::string& layer, const
   d.evidence = buf;
   if (r.median_kl > options.bn_kl_nats) {
     d.severity = Severity::failed;
-    // Which way: a huge variance ratio means unnormalized inputs, a tiny one normalization twice.
-    double mean_lvr = 0.0;
-    for (const BatchNormChannel& ch : r.channels) mean_lvr += ch.log_var_ratio;
+    // Preprocessing mistakes scale and shift every channel: a variance ratio far from 1 (the
+    // direction depends on the constants: normalizing twice with std < 1 widens) or a mean shift.
+    double mean_lvr = 0.0, mean_z = 0.0;
+    for (const BatchNormChannel& ch : r.channels) {
+      mean_lvr += ch.log_var_ratio;
+      mean_z += std::fabs(ch.mean_shift_z);
+    }
     mean_lvr /= C ? static_cast<double>(C) : 1.0;
-    if (mean_lvr > std::log(100.0))
+    mean_z /= C ? static_cast<double>(C) : 1.0;
+    if (std::fabs(mean_lvr) > std::log(4.0) || mean_z > 2.0) {
+      std::snprintf(buf, sizeof buf,
+                    "the calibration activations are %.3gx %s (variance) and %.3g SDs off (mean) on average: the "
+                    "input preprocessing differs from training's (left unnormalized, e.g. [0, 255] where [0, 1] was "
+                    "trained, or normalization applied twice or with other constants): apply the training "
+                    "preprocessing exactly once",
+                    std::exp(std::fabs(mean_lvr)), mean_lvr > 0.0 ? "wider" : "narrower", mean_z);
+      d.action = buf;
+    } else {
       d.action =
-          "the calibration activations are far wider than in training: inputs left unnormalized (e.g. [0, 255] "
-          "where [0, 1] was trained)? Apply the training preprocessing";
-    else if (mean_lvr < std::log(0.1))
-      d.action =
-          "the calibration activations are far narrower than in training: normalization applied twice? Apply "
-          "the training preprocessing exactly once";
-    else
-      d.action =
-          "the calibration data is not the data the model was trained on (other source, noise, wrong "
-          "preprocessing): calibrate on a sample of training or validation inputs";
+          "the calibration data is not the data the model was trained on (other source, noise, blank or "
+          "repeated images, wrong preprocessing): calibrate on a sample of training or validation inputs";
+    }
   } else if (frac > options.bn_channel_fraction) {
     d.severity = Severity::suspect;
     d.action = "a part of the channels sees off-domain data: check the calibration images' content and preprocessing";

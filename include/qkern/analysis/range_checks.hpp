@@ -195,8 +195,8 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
   if (!(r.best_sqnr_db >= options.held_out_sqnr_db)) {
     d.severity = Severity::failed;
     if (action.empty()) action = "keep this layer in higher precision (int16 / float)";
-  } else if (wide || clip_gain >= options.clip_gain_db) {
-    d.severity = Severity::suspect;
+  } else if (wide) {
+    d.severity = Severity::suspect;  // a clip gain alone is a tuning hint (in the action), not a suspect
   } else {
     d.severity = Severity::ok;
   }
