@@ -31,7 +31,7 @@ namespace analysis {
 
 struct EmulationCheckOptions {
   /// Outputs agree when their SQNR is at least this (float rounding alone gives > 60 dB; the digits
-  /// dump measures 120+ dB, a preprocessing mismatch < 20 dB: docs/doctor.md).
+  /// dump's preprocessing mismatches measure -17 dB and -4.7 dB: docs/doctor.md).
   double output_sqnr_db = 40.0;
   /// A per-layer dump diverges when its SQNR is below this.
   double layer_sqnr_db = 40.0;

@@ -80,6 +80,14 @@ struct RangeCheck {
 /// vector {1, 1, n} has one channel). Needs at least 2 samples (one to fit, one held out). Throws
 /// InvalidArgument naming "activations", "samples", "sample_layout" or "options.*"; DataError when
 /// the fitting part has no finite value.
+namespace detail {
+inline std::string fmt_db(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g dB", v);
+  return b;
+}
+}  // namespace detail
+
 inline RangeCheck check_ranges(const std::string& layer, const float* activations, std::size_t samples,
                                const ChannelLayout& sample_layout, bool has_batchnorm = true,
                                const RangeCheckOptions& options = {}) {
@@ -167,12 +175,14 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
   const double clip_gain = r.best_sqnr_db - r.minmax_sqnr_db;
   const double pc_gain = r.per_channel_sqnr_db - r.minmax_sqnr_db;
   char buf[700];
-  std::snprintf(buf, sizeof buf,
-                "held-out int8 SQNR: min-max %.3g dB, best clip %s %.3g dB (cuts %.3g%% of held-out values), "
-                "per-channel min-max %.3g dB; channel range spread %.3gx (threshold %.3gx, %zu wide channels)%s",
-                r.minmax_sqnr_db, fit_method_name(r.methods[r.best].method), r.best_sqnr_db,
-                100.0 * r.methods[r.best].held_out_clipped, r.per_channel_sqnr_db, r.spread.spread,
-                options.spread_threshold, r.spread.wide_channels.size(), has_batchnorm ? "" : "; no BatchNorm");
+  std::snprintf(
+      buf, sizeof buf,
+      "held-out int8 SQNR: min-max %.3g dB, best clip %s %.3g dB (cuts %.3g%% of held-out values), "
+      "per-channel min-max %s; channel range spread %.3gx (threshold %.3gx, %zu wide channels)%s",
+      r.minmax_sqnr_db, fit_method_name(r.methods[r.best].method), r.best_sqnr_db,
+      100.0 * r.methods[r.best].held_out_clipped,
+      std::isnan(r.per_channel_sqnr_db) ? "n/a (one channel)" : (detail::fmt_db(r.per_channel_sqnr_db)).c_str(),
+      r.spread.spread, options.spread_threshold, r.spread.wide_channels.size(), has_batchnorm ? "" : "; no BatchNorm");
   d.evidence = buf;
   std::string action;
   const bool wide = r.spread.flagged && pc_gain >= options.per_channel_gain_db;

@@ -344,8 +344,9 @@ Report run(const Inputs& given, const Options& opt) {
     row.range = check_ranges(t.name, t.data.data(), t.samples(), t.sample_layout(), !no_bn, opt.ranges);
     r.diagnoses.push_back(row.range->diagnosis);
   }
-  std::stable_sort(r.diagnoses.begin(), r.diagnoses.end(),
-                   [](const Diagnosis& a, const Diagnosis& b) { return a.suspect < b.suspect; });
+  std::stable_sort(r.diagnoses.begin(), r.diagnoses.end(), [](const Diagnosis& a, const Diagnosis& b) {
+    return a.suspect != b.suspect ? a.suspect < b.suspect : a.severity > b.severity;
+  });
   return r;
 }
 

@@ -84,7 +84,7 @@ std::string histogram_svg(const LayerRow& l) {
              std::to_string(2 + 2 * k) + ",2\"><title>" + fit_method_name(m.method) + " clip " + num(v) +
              "</title></line>";
       }
-      s += "<text x=\"" + num(left + 4 + 85.0 * static_cast<double>(k)) + "\" y=\"" + num(H + 26) +
+      s += "<text x=\"" + num(left + 4 + 100.0 * static_cast<double>(k)) + "\" y=\"" + num(H + 26) +
            "\" font-size=\"11\" fill=\"" + col + "\">" + fit_method_name(m.method) + " " + num(m.range.max, "%.3g") +
            "</text>";
     }
@@ -161,11 +161,13 @@ const char* sev_class(Severity s) { return severity_name(s); }
 std::string format_html(const Report& r) {
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>qkern doctor: " + esc(r.inputs.dump) +
-      "</title><style>body{font-family:sans-serif;margin:20px;color:#222;max-width:1250px}"
+      "</title><style>body{font-family:sans-serif;margin:20px;color:#222;max-width:1400px}"
       "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 7px;font-size:13px;"
       "text-align:left;vertical-align:top}th{background:#eee}.ok{background:#e3f4e3}.suspect{background:#fff3cd}"
       ".failed{background:#f8d7da}.na{background:#eee}section.layer{border-top:1px solid #bbb;margin-top:14px}"
-      ".charts{display:flex;gap:16px;flex-wrap:wrap}.thumbs svg{margin:2px;border:1px solid #888}"
+      ".charts{display:flex;gap:16px;flex-wrap:wrap}.ev{min-width:340px}.thumbs{min-width:160px;max-width:240px}."
+      "thumbs svg{margin:2px;border:1px solid "
+      "#888}"
       "code{font-size:12px}.small{font-size:12px;color:#555}</style></head><body>\n";
   h += "<h1>qkern doctor</h1><p class=\"small\">dump <code>" + esc(r.inputs.dump) + "</code>, " +
        std::to_string(r.calibration_samples) + " calibration samples, " + std::to_string(r.layers.size()) +
@@ -203,8 +205,9 @@ std::string format_html(const Report& r) {
     h += std::string("<tr class=\"") + sev_class(d.severity) + "\"><td>" + sev_class(d.severity) + "</td><td>" +
          esc(d.check) + "</td><td>" + esc(d.layer) + (d.channels.empty() ? "" : " ch " + list_indices(d.channels)) +
          "</td><td>" + num(d.value) + "</td><td>" + num(d.threshold) + "<br><span class=\"small\">" +
-         esc(d.threshold_name) + "</span></td><td>" + esc(d.evidence) +
-         (d.action.empty() ? "" : "<br><b>&rarr; " + esc(d.action) + "</b>") + "</td><td class=\"thumbs\">";
+         esc(d.threshold_name) + "</span></td><td class=\"ev\">" + esc(d.evidence) +
+         (d.action.empty() ? "" : "<br><b>&rarr; " + esc(d.action) + "</b>") + "</td><td" +
+         (d.samples.empty() || r.image_data.empty() || !d.layer.empty() ? "" : " class=\"thumbs\"") + ">";
     if (!r.image_data.empty() && d.suspect == Suspect::calibration && d.layer.empty()) {
       for (std::size_t k = 0; k < d.samples.size() && k < 12; ++k)
         if (d.samples[k] < r.calibration_samples) h += thumbnail(r, d.samples[k], ilo, ihi);
