@@ -21,6 +21,10 @@ CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& a) {
   c->add_option("--original", in.original, "Original model's float outputs (default MODEL/test_logits_float.npy)");
   c->add_option("--emulated", in.emulated, "Float emulation's outputs (default DUMP/test_logits_float.npy)");
   c->add_option("--quantized", in.quantized, "Quantized outputs (default DUMP/test_logits_int8.npy)");
+  c->add_option("--original-layers", in.original_layers,
+                "Per-layer dumps of the original model on some inputs (a directory, layers as in DUMP)");
+  c->add_option("--emulated-layers", in.emulated_layers,
+                "Per-layer dumps of the float emulation on the same inputs: the first diverging layer");
   c->add_option("--labels", in.labels, "Ground-truth labels (default test/labels.npy in DUMP or a parent)");
   c->add_option("--images-layer", in.images_layer, "Layer holding the input images")->capture_default_str();
   c->add_option("--report", a.report, "Write the self-contained HTML report to this file");

@@ -188,21 +188,43 @@ Report run(const Inputs& given, const Options& opt) {
   r.calibration_samples = layers[0].samples();
 
   // ---- Suspect 1: FP emulation vs the original model.
+  std::vector<Tensor> orig_layers, emu_layers;
+  std::vector<LayerPair> pairs;
+  if (!in.original_layers.empty() && !in.emulated_layers.empty()) {
+    orig_layers = load_layers(in.original_layers);
+    emu_layers = load_layers(in.emulated_layers);
+    for (const Tensor& o : orig_layers)
+      for (const Tensor& e : emu_layers)
+        if (o.name == e.name) {
+          if (o.data.size() != e.data.size())
+            throw DataError(in.emulated_layers + ": layer '" + e.name + "' has " + std::to_string(e.data.size()) +
+                            " values, the original's " + std::to_string(o.data.size()));
+          pairs.push_back({o.name, o.data.data(), e.data.data(), o.data.size()});
+        }
+    if (pairs.empty()) throw DataError(in.emulated_layers + ": no layer name in common with " + in.original_layers);
+  }
   if (!in.original.empty() && !in.emulated.empty()) {
     const Tensor o = load_file(in.original).at(0), e = load_file(in.emulated).at(0);
     if (o.data.size() != e.data.size() || o.samples() != e.samples())
       throw DataError(in.emulated + ": " + std::to_string(e.data.size()) + " values, the original outputs (" +
                       in.original + ") " + std::to_string(o.data.size()));
-    r.emulation = check_emulation(o.data.data(), e.data.data(), o.samples(), o.per_sample(), {}, opt.emulation);
-    Diagnosis d = r.emulation->diagnosis;
-    if (fs::equivalent(in.original, in.emulated))
+    r.emulation = check_emulation(o.data.data(), e.data.data(), o.samples(), o.per_sample(), pairs, opt.emulation);
+    if (pairs.empty() && fs::equivalent(in.original, in.emulated))
       r.notes.push_back("suspect 1: the original outputs and the emulation outputs are the same file (" + in.original +
                         "); give --emulated to check a separate float emulation");
-    r.diagnoses.push_back(d);
+    r.diagnoses.push_back(r.emulation->diagnosis);
+  } else if (!pairs.empty()) {  // the last common layer serves as the outputs
+    const LayerPair& last = pairs.back();
+    std::size_t samples = 0;
+    for (const Tensor& o : orig_layers)
+      if (o.name == last.name) samples = o.samples();
+    r.emulation =
+        check_emulation(last.original, last.emulated, samples, samples ? last.n / samples : 0, pairs, opt.emulation);
+    r.diagnoses.push_back(r.emulation->diagnosis);
   } else {
     r.notes.push_back(
         "suspect 1 not checked: needs the original model's and the float emulation's outputs "
-        "(--original, --emulated)");
+        "(--original, --emulated) or per-layer dumps (--original-layers, --emulated-layers)");
   }
 
   // ---- Suspect 2: calibration set in-domain.

@@ -42,14 +42,17 @@ std::vector<Tensor> load_layers(const std::string& dir);
 
 /// Where the doctor reads from. Empty paths are discovered (docs/doctor.md, "Inputs").
 struct Inputs {
-  std::string dump;                    ///< the calibration dump: DIR/calib/ if it exists, else DIR
-  std::string model;                   ///< the model directory (bn.npz, ref/, original float logits); default DUMP
-  std::string reference;               ///< reference activations (default MODEL/ref when present)
-  std::string bn;                      ///< BN parameters (default MODEL/bn.npz when present)
-  std::string original;                ///< original model's float outputs (default MODEL/test_logits_float.npy)
-  std::string emulated;                ///< float emulation outputs (default DUMP/test_logits_float.npy)
-  std::string quantized;               ///< quantized outputs (default DUMP/test_logits_int8.npy)
-  std::string labels;                  ///< ground truth (default test/labels.npy in DUMP or a parent)
+  std::string dump;       ///< the calibration dump: DIR/calib/ if it exists, else DIR
+  std::string model;      ///< the model directory (bn.npz, ref/, original float logits); default DUMP
+  std::string reference;  ///< reference activations (default MODEL/ref when present)
+  std::string bn;         ///< BN parameters (default MODEL/bn.npz when present)
+  std::string original;   ///< original model's float outputs (default MODEL/test_logits_float.npy)
+  std::string emulated;   ///< float emulation outputs (default DUMP/test_logits_float.npy)
+  std::string quantized;  ///< quantized outputs (default DUMP/test_logits_int8.npy)
+  std::string labels;     ///< ground truth (default test/labels.npy in DUMP or a parent)
+  /// Per-layer dumps of the original model and of the float emulation on the same inputs
+  /// (directories, layers as in DUMP): the first layer where they diverge. Not discovered.
+  std::string original_layers, emulated_layers;
   std::string images_layer = "input";  ///< the layer holding the (normalized) input images
 };
 

@@ -100,6 +100,34 @@ TEST(DoctorDigits, UnnormalizedInputsAreCaughtAsNotAQuantizationProblem) {
   EXPECT_NE(bn[0]->action.find("unnormalized"), std::string::npos) << bn[0]->action;
 }
 
+TEST(DoctorDigits, FirstDivergingLayerOfARealEmulationDump) {
+  // data/digits/emulation (make_emulation.py): 32 test images through the BN model, preprocessed
+  // once (original) and twice (the emulation's pipeline).
+  Inputs in;
+  in.dump = kDigits + "/broken/double_normalized";
+  in.model = kDigits + "/bn";
+  in.original_layers = kDigits + "/emulation/original";
+  in.emulated_layers = kDigits + "/emulation/double_normalized";
+  const Report r = run(in);
+  ASSERT_TRUE(r.emulation);
+  EXPECT_EQ(r.emulation->first_diverging, 0);
+  ASSERT_EQ(r.emulation->layers.size(), 6u);
+  EXPECT_EQ(r.emulation->layers[0].layer, "input");
+  // (x - mean) / std applied again: slope 1 / std, intercept -mean / std (meta.json normalization).
+  EXPECT_NEAR(r.emulation->layers[0].slope, 1.0 / 0.37563660740852356, 1e-4);
+  EXPECT_NEAR(r.emulation->layers[0].intercept, -0.3041837513446808 / 0.37563660740852356, 1e-4);
+  EXPECT_EQ(r.emulation->diagnosis.layer, "input");
+  EXPECT_NE(r.emulation->diagnosis.action.find("normalization applied twice"), std::string::npos)
+      << r.emulation->diagnosis.action;
+  // The original against itself: no layer diverges.
+  in.emulated_layers = in.original_layers;
+  in.emulated = in.original = kDigits + "/bn/test_logits_float.npy";
+  const Report same = run(in);
+  ASSERT_TRUE(same.emulation);
+  EXPECT_EQ(same.emulation->first_diverging, -1);
+  EXPECT_EQ(same.verdict(Suspect::emulation), Severity::ok);
+}
+
 TEST(DoctorDigits, DoubleNormalizationIsCaught) {
   const Report r = doctor("broken/double_normalized", "bn");
   EXPECT_EQ(r.verdict(Suspect::emulation), Severity::failed);
