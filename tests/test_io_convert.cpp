@@ -67,13 +67,13 @@ std::vector<std::uint16_t> all_16bit_patterns() {
 }
 
 // Independent definition of binary16 for the reference check: (-1)^s * 2^(e-15) * (1 + m/1024),
-// denormals 2^-14 * m/1024, NaN quieted with the payload at the top of the f32 mantissa.
+// denormals 2^-14 * m/1024, NaN bits (quiet bit and payload) moved to the top of the f32 mantissa.
 float f16_by_arithmetic(std::uint16_t h) {
   const int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
   const float sign = s ? -1.0f : 1.0f;
   if (e == 31) {
     if (m == 0) return sign * std::numeric_limits<float>::infinity();
-    return from_bits((static_cast<std::uint32_t>(s) << 31) | 0x7fc00000u | (static_cast<std::uint32_t>(m) << 13));
+    return from_bits((static_cast<std::uint32_t>(s) << 31) | 0x7f800000u | (static_cast<std::uint32_t>(m) << 13));
   }
   if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);
   return sign * std::ldexp(1.0f + static_cast<float>(m) / 1024.0f, e - 15);
@@ -85,7 +85,8 @@ TEST(ConvertReference, F16MatchesArithmeticDefinitionForEveryPattern) {
     const float got = reference::f16_to_f32(static_cast<std::uint16_t>(h));
     ASSERT_EQ(bits_of(got), bits_of(want)) << "f16 0x" << std::hex << h;
   }
-  EXPECT_EQ(bits_of(reference::f16_to_f32(std::uint16_t{0x7c01})), 0x7fc02000u);  // signalling NaN quieted
+  EXPECT_EQ(bits_of(reference::f16_to_f32(std::uint16_t{0x7c01})), 0x7f802000u);  // signalling NaN kept (numpy)
+  EXPECT_EQ(bits_of(reference::f16_to_f32(std::uint16_t{0xfe00})), 0xffc00000u);
   EXPECT_EQ(bits_of(reference::f16_to_f32(std::uint16_t{0x0001})), 0x33800000u);  // smallest denormal = 2^-24
 }
 

@@ -47,10 +47,9 @@ inline FileFormat detect_format(const unsigned char* p, std::size_t size, const 
   if (size >= 6 && std::memcmp(p, "\x93NUMPY", 6) == 0) return FileFormat::npy;
   if (size >= 4 && p[0] == 'P' && p[1] == 'K' && ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6)))
     return FileFormat::npz;
-  if (size >= 9) {
-    const unsigned char c = p[8];
-    if (c == '{' || c == ' ' || c == '\n' || c == '\t' || c == '\r') return FileFormat::safetensors;
-  }
+  // safetensors: an 8-byte little-endian header size; anything below 2^40 is taken as one (the
+  // safetensors reader then reports precisely what is wrong).
+  if (size >= 8 && p[5] == 0 && p[6] == 0 && p[7] == 0) return FileFormat::safetensors;
   throw FileError(file, "", "unrecognised tensor file format (expected .npy, .npz or safetensors)");
 }
 

@@ -9,9 +9,11 @@
 // element size), out receives n floats (any alignment). Vectors are loaded unaligned; the tail
 // (fewer than one vector) goes through the scalar reference.
 //
-// f16: F16C's vcvtph2ps on fma3<avx2> and avx512bw (their psABI levels include F16C); on sse2 and
-// sse4_2 an integer construction (normal: exponent rebias; denormal: integer mantissa * 2^-24 in
-// float, exact and independent of FTZ/DAZ; Inf/NaN: exponent all ones, NaN quieted as F16C does).
+// f16: F16C's vcvtph2ps on fma3<avx2> and avx512bw (their psABI levels include F16C) for vectors
+// without an exponent-all-ones value; F16C quiets signalling NaNs and the reference keeps NaN bits,
+// so a vector holding Inf or NaN (one and + one compare to detect) takes the integer construction,
+// which is also the sse2 / sse4_2 path (normal: exponent rebias; denormal: integer mantissa * 2^-24
+// in float, exact and independent of FTZ/DAZ; Inf/NaN: exponent all ones, payload bits kept).
 // f64: cvtpd2ps (round per MXCSR, NaN quieted with the top payload bits, as the reference).
 // int64/uint64: AVX-512DQ conversions on avx512bw, the scalar reference elsewhere.
 #pragma once
@@ -38,8 +40,7 @@ inline simd::batch<float, A> f16_bits_to_f32(const simd::batch<std::int32_t, A>&
   const BI em = h & BI(0x7fff);
   const BI normal = (em << 13) + BI(112 << 23);
   const BI denormal = simd::bitcast<std::int32_t>(xsimd::to_float(em) * BF(5.9604644775390625e-8f));  // 2^-24
-  const BI quiet = xsimd::select(em > BI(0x7c00), BI(0x00400000), BI(0));
-  const BI infnan = (em << 13) | BI(0x7f800000) | quiet;
+  const BI infnan = (em << 13) | BI(0x7f800000);
   const BI r = xsimd::select(em < BI(0x0400), denormal, xsimd::select(em >= BI(0x7c00), infnan, normal));
   return simd::bitcast<float>(r | sign);
 }
@@ -48,30 +49,40 @@ template <class A>
 QKERN_FLATTEN inline void f16_run(const void* src, std::size_t n, float* out) {
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
+  using BF = simd::batch<float, A>;
+  constexpr std::size_t N = BF::size;
 #if defined(__F16C__) || defined(__AVX512F__)
-  if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+  if constexpr (simd::derives_v<A, xsimd::avx512bw>) {
+    const __m512i exp_mask = _mm512_set1_epi16(0x7c00);
     for (; i + 32 <= n; i += 32) {
-      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i));
-      const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i + 32));
-      _mm512_storeu_ps(out + i, _mm512_cvtph_ps(a));
-      _mm512_storeu_ps(out + i + 16, _mm512_cvtph_ps(b));
+      const __m512i h = _mm512_loadu_si512(p + 2 * i);
+      if (_mm512_cmpeq_epi16_mask(_mm512_and_si512(h, exp_mask), exp_mask) != 0) {
+        for (std::size_t k = 0; k < 32; k += N)
+          f16_bits_to_f32<A>(simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * (i + k))))
+              .store_unaligned(out + i + k);
+        continue;
+      }
+      _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm512_castsi512_si256(h)));
+      _mm512_storeu_ps(out + i + 16, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)));
     }
   } else if constexpr (simd::derives_v<A, xsimd::avx2>) {
+    const __m256i exp_mask = _mm256_set1_epi16(0x7c00);
     for (; i + 16 <= n; i += 16) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i + 16));
-      _mm256_storeu_ps(out + i, _mm256_cvtph_ps(a));
-      _mm256_storeu_ps(out + i + 8, _mm256_cvtph_ps(b));
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i));
+      if (_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_and_si256(h, exp_mask), exp_mask)) != 0) {
+        for (std::size_t k = 0; k < 16; k += N)
+          f16_bits_to_f32<A>(simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * (i + k))))
+              .store_unaligned(out + i + k);
+        continue;
+      }
+      _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
+      _mm256_storeu_ps(out + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
     }
-  } else
+  }
 #endif
-  {
-    using BF = simd::batch<float, A>;
-    constexpr std::size_t N = BF::size;
-    for (; i + N <= n; i += N) {
-      const auto h = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i));
-      f16_bits_to_f32<A>(h).store_unaligned(out + i);
-    }
+  for (; i + N <= n; i += N) {
+    const auto h = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i));
+    f16_bits_to_f32<A>(h).store_unaligned(out + i);
   }
   reference::f16_to_f32<A>(p + 2 * i, n - i, out + i);
 }
@@ -202,7 +213,7 @@ QKERN_FLATTEN inline void bool_run(const void* src, std::size_t n, float* out) {
     }                                                                      \
   };
 
-/// binary16 -> float32 (exact; NaN quieted, payload kept).
+/// binary16 -> float32 (exact, NaN bits kept).
 QKERN_DETAIL_CONVERT_KERNEL(f16_to_f32, f16_run<A>)
 /// bfloat16 -> float32 (exact).
 QKERN_DETAIL_CONVERT_KERNEL(bf16_to_f32, bf16_run<A>)

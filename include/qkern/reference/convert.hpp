@@ -5,8 +5,9 @@
 // these bit for bit on every arch.
 //
 // * f16 -> f32 is exact (every binary16 value, denormals included, is a binary32 value). A NaN keeps
-//   its sign and its 10-bit payload (shifted to the top of the f32 mantissa) and is made quiet
-//   (quiet bit set), as x86 F16C (vcvtph2ps) and AArch64 fcvtl do: 0x7c01 -> 0x7fc02000.
+//   its sign and its 10-bit payload shifted to the top of the f32 mantissa, quiet bit included, so a
+//   signalling NaN stays signalling (0x7c01 -> 0x7f802000), as NumPy's astype(float32) does; x86
+//   F16C (vcvtph2ps) would quiet it (0x7fc02000), so the kernels route vectors holding one around it.
 //   Computed with integer operations only, so FTZ/DAZ cannot flush f16 denormals.
 // * bf16 -> f32 is exact: the 16 bits become the top half of the f32 (NaN payloads, signalling or
 //   not, are kept unchanged).
@@ -37,16 +38,13 @@ inline float float_from_bits(std::uint32_t b) {
   return f;
 }
 
-/// binary16 bits -> float32 (exact; NaN quieted, payload kept).
+/// binary16 bits -> float32 (exact; NaN bits kept: sign, quiet bit and payload).
 template <class Tag = void>
 inline float f16_to_f32(std::uint16_t h) {
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
   const std::uint32_t exp = (h >> 10) & 0x1fu;
   const std::uint32_t man = h & 0x3ffu;
-  if (exp == 0x1fu) {  // Inf or NaN
-    const std::uint32_t quiet = man != 0 ? 0x00400000u : 0u;
-    return float_from_bits<Tag>(sign | 0x7f800000u | quiet | (man << 13));
-  }
+  if (exp == 0x1fu) return float_from_bits<Tag>(sign | 0x7f800000u | (man << 13));  // Inf or NaN
   if (exp == 0) {
     // Zero or denormal: man * 2^-24, built from integers (the result is a normal float32 or zero).
     if (man == 0) return float_from_bits<Tag>(sign);
