@@ -418,7 +418,7 @@ std::string format_text(const Report& r) {
       mm = fmt("%.1f", l.range->minmax_sqnr_db);
       best = fmt("%.1f", l.range->best_sqnr_db);
       method = fit_method_name(l.range->methods[l.range->best].method);
-      pc = fmt("%.1f", l.range->per_channel_sqnr_db);
+      pc = std::isnan(l.range->per_channel_sqnr_db) ? "-" : fmt("%.1f", l.range->per_channel_sqnr_db);
       spread = fmt("%.3g", l.range->spread.spread);
       v = std::max(v, l.range->diagnosis.severity);
     }

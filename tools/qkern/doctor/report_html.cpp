@@ -250,8 +250,8 @@ std::string format_html(const Report& r) {
     for (std::size_t k = 0; k < rc.methods.size(); ++k)
       h += std::string("<td>") + (k == rc.best ? "<b>" : "") + num(rc.methods[k].held_out_sqnr_db, "%.1f") +
            (k == rc.best ? "</b>" : "") + "</td>";
-    h += "<td>" + num(rc.per_channel_sqnr_db, "%.1f") + "</td><td>" + num(rc.spread.spread, "%.3g") + "x</td><td>" +
-         sev_class(rc.diagnosis.severity) + "</td></tr>";
+    h += "<td>" + (std::isnan(rc.per_channel_sqnr_db) ? std::string("-") : num(rc.per_channel_sqnr_db, "%.1f")) +
+         "</td><td>" + num(rc.spread.spread, "%.3g") + "x</td><td>" + sev_class(rc.diagnosis.severity) + "</td></tr>";
   }
   h += "</table>\n";
 
