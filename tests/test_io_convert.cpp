@@ -209,4 +209,32 @@ TYPED_TEST(ConvertKernels, IntegersAndBool) {
                           1, 140, "bool");
 }
 
+// Every kernel again with streaming (non-temporal) stores forced on for any size, so the aligned
+// streaming body, its unaligned head and the ordinary-store tail are all checked.
+TYPED_TEST(ConvertKernels, StreamingStoresGiveTheSameBits) {
+  QKERN_SKIP_UNLESS_CPU_RUNS(TypeParam);
+  using A = TypeParam;
+  const std::size_t saved = simd::streaming_min_bytes;
+  simd::streaming_min_bytes = 0;
+  std::vector<std::uint16_t> some16(4096);
+  for (std::size_t i = 0; i < some16.size(); ++i) some16[i] = static_cast<std::uint16_t>(i * 40503u);
+  const auto in16 = bytes_of(some16);
+  check_against_reference(kfn<kernels::f16_to_f32, A>(), &reference::f16_to_f32<void>, in16, 2, 200, "f16 stream");
+  check_against_reference(kfn<kernels::bf16_to_f32, A>(), &reference::bf16_to_f32<void>, in16, 2, 200, "bf16 stream");
+  std::mt19937_64 rng(11);
+  std::vector<double> d(1000);
+  for (auto& x : d) x = std::ldexp(static_cast<double>(rng() % 100000) - 50000.0, static_cast<int>(rng() % 60) - 30);
+  check_against_reference(kfn<kernels::f64_to_f32, A>(), &reference::f64_to_f32<void>, bytes_of(d), 8, 100,
+                          "f64 stream");
+  check_against_reference(kfn<kernels::i8_to_f32, A>(), &reference::int_to_f32<std::int8_t, void>,
+                          int_inputs<std::int8_t>(rng), 1, 200, "i8 stream");
+  check_against_reference(kfn<kernels::u32_to_f32, A>(), &reference::int_to_f32<std::uint32_t, void>,
+                          int_inputs<std::uint32_t>(rng), 4, 200, "u32 stream");
+  check_against_reference(kfn<kernels::i64_to_f32, A>(), &reference::int_to_f32<std::int64_t, void>,
+                          int_inputs<std::int64_t>(rng), 8, 100, "i64 stream");
+  check_against_reference(kfn<kernels::bool_to_f32, A>(), &reference::bool_to_f32<void>, int_inputs<std::uint8_t>(rng),
+                          1, 200, "bool stream");
+  simd::streaming_min_bytes = saved;
+}
+
 }  // namespace

@@ -65,7 +65,8 @@ set(_consumer_args)
 if(KIND STREQUAL "installed")
   set(_prefix "${WORK_DIR}/prefix")
   run_step("configure qkern for installation" "${CMAKE_COMMAND}" -S "${QKERN_SOURCE_DIR}" -B "${WORK_DIR}/qkern-build"
-           ${_common_args} -DQKERN_BUILD_TESTS=OFF -DQKERN_BUILD_BENCHMARKS=OFF -DQKERN_BUILD_EXAMPLES=OFF)
+           ${_common_args} -DQKERN_BUILD_TESTS=OFF -DQKERN_BUILD_BENCHMARKS=OFF -DQKERN_BUILD_EXAMPLES=OFF
+                   -DQKERN_BUILD_TOOL=OFF)
   run_step("build qkern" "${CMAKE_COMMAND}" --build "${WORK_DIR}/qkern-build" -j ${JOBS})
   run_step("install qkern" "${CMAKE_COMMAND}" --install "${WORK_DIR}/qkern-build" --prefix "${_prefix}")
   foreach(_f include/qkern/qkern.hpp include/qkern/version.hpp share/cmake/qkern/qkernConfig.cmake

@@ -2,9 +2,10 @@
 //
 // io/tensor_file.hpp: TensorFile, an open .npy, .npz or safetensors file (detected by content, not by
 // name) exposing its tensors as zero-copy TensorViews. The file is memory-mapped where the OS allows
-// (io/mapped_file.hpp); .npz members stored deflated are inflated into buffers the TensorFile owns,
-// as are tensors the file stores at an address not aligned to their element size (so every view's
-// data is aligned and as_float32() can be dereferenced).
+// (io/mapped_file.hpp); .npz members stored deflated are inflated into buffers the TensorFile owns.
+// Nothing else is copied: a view's data may be unaligned for its element type (stored .npz members
+// and safetensors offsets carry no alignment); as_float32() is then null and to_float32() (which
+// reads any alignment) converts.
 //
 // Every problem is a FileError naming the file, the tensor (when one is concerned) and what is
 // wrong; no reader ever reads outside the file or returns a partially read tensor.
@@ -98,7 +99,7 @@ class TensorFile {
  private:
   struct Storage {
     MappedFile map;
-    std::vector<std::unique_ptr<std::uint64_t[]>> owned;  // inflated members / realigned tensors
+    std::vector<std::unique_ptr<std::uint64_t[]>> owned;  // inflated .npz members (8-byte aligned)
   };
 
   TensorFile() : storage_(new Storage) {}
@@ -110,13 +111,6 @@ class TensorFile {
 
   void add(TensorView v) {
     if (index_.count(v.name) != 0) throw FileError(path_, v.name, "duplicate tensor name");
-    const std::size_t align = element_size(v.dtype);
-    if (reinterpret_cast<std::uintptr_t>(v.data) % align != 0) {
-      const std::size_t bytes = v.byte_size();
-      std::byte* copy = own(bytes);
-      if (bytes != 0) std::memcpy(copy, v.data, bytes);
-      v.data = copy;
-    }
     index_.emplace(v.name, tensors_.size());
     tensors_.push_back(std::move(v));
   }

@@ -118,15 +118,17 @@ inline void fortran_to_c(const float* in, const std::vector<std::size_t>& shape,
 }  // namespace detail
 
 /// One tensor inside an open TensorFile. `data` points into the file mapping (or into a buffer the
-/// TensorFile owns: an inflated .npz member, or a copy made at open time when the file stores the
-/// tensor at an address not aligned to its element size), valid while the TensorFile lives.
+/// TensorFile owns for an inflated .npz member), valid while the TensorFile lives. It is not
+/// necessarily aligned to the element size (stored .npz members and safetensors offsets carry no
+/// alignment; .npy data is 64-byte aligned in files numpy writes): read it with memcpy, or use
+/// as_float32() / to_float32().
 struct TensorView {
   std::string name;  ///< key in .npz / safetensors; file stem for .npy
   ElementType dtype = ElementType::f32;
   std::vector<std::size_t> shape;   ///< logical shape (row-major semantics after conversion)
   bool fortran_order = false;       ///< .npy only: data stored column-major
   bool byte_swapped = false;        ///< stored in the byte order opposite to this machine's
-  const std::byte* data = nullptr;  ///< stored bytes, aligned to element_size(dtype)
+  const std::byte* data = nullptr;  ///< stored bytes (any alignment, see above)
 
   /// Product of the shape (1 for rank 0).
   std::size_t element_count() const {
@@ -137,9 +139,11 @@ struct TensorView {
   /// Stored size in bytes.
   std::size_t byte_size() const { return element_count() * element_size(dtype); }
 
-  /// The data as float32, zero copy: non-null iff dtype is f32, in native byte order and C order.
+  /// The data as float32, zero copy: non-null iff dtype is f32, in native byte order, C order (or
+  /// Fortran order with at most one axis longer than 1) and 4-byte aligned.
   const float* as_float32() const {
     if (dtype != ElementType::f32 || byte_swapped || (fortran_order && !is_order_free())) return nullptr;
+    if (reinterpret_cast<std::uintptr_t>(data) % alignof(float) != 0) return nullptr;
     return reinterpret_cast<const float*>(data);
   }
 

@@ -26,6 +26,17 @@
 #include "qkern/reference/convert.hpp"
 #include "qkern/simd/attributes.hpp"
 #include "qkern/simd/convert.hpp"
+#include "qkern/simd/store.hpp"
+
+// x86 code (intrinsics, streaming stores) only where x86 is the target: QKERN_SIMD_X86 when
+// simd/isa.hpp defines it, else the compiler's own macros. Other targets run the xsimd paths.
+#if defined(QKERN_SIMD_X86)
+#define QKERN_DETAIL_CONVERT_X86 QKERN_SIMD_X86
+#elif defined(__x86_64__) || defined(_M_X64) || ((defined(__i386__) || defined(_M_IX86)) && defined(__SSE2__))
+#define QKERN_DETAIL_CONVERT_X86 1
+#else
+#define QKERN_DETAIL_CONVERT_X86 0
+#endif
 
 namespace qkern {
 namespace kernels {
@@ -45,25 +56,87 @@ inline simd::batch<float, A> f16_bits_to_f32(const simd::batch<std::int32_t, A>&
   return simd::bitcast<float>(r | sign);
 }
 
-template <class A>
-QKERN_FLATTEN inline void f16_run(const void* src, std::size_t n, float* out) {
+// Stores one vector of floats at p: ordinary (unaligned) stores, or with S non-temporal ones (p then
+// aligned to the register width; x86 only, elsewhere ordinary).
+template <class A, bool S>
+inline void put(float* p, const simd::batch<float, A>& v) {
+#if QKERN_DETAIL_CONVERT_X86
+  constexpr std::size_t N = simd::batch<float, A>::size;
+  if constexpr (S && simd::can_stream_v<A>) {
+    if constexpr (N == 16)
+      _mm512_stream_ps(p, v);
+    else if constexpr (N == 8)
+      _mm256_stream_ps(p, v);
+    else
+      _mm_stream_ps(p, v);
+    return;
+  }
+#endif
+  v.store_unaligned(p);
+}
+#if QKERN_DETAIL_CONVERT_X86
+template <class A, bool S>
+inline void put512(float* p, __m512 v) {
+  if constexpr (S)
+    _mm512_stream_ps(p, v);
+  else
+    _mm512_storeu_ps(p, v);
+}
+template <class A, bool S>
+inline void put256(float* p, __m256 v) {
+  if constexpr (S)
+    _mm256_stream_ps(p, v);
+  else
+    _mm256_storeu_ps(p, v);
+}
+template <class A, bool S>
+inline void put128(float* p, __m128 v) {
+  if constexpr (S)
+    _mm_stream_ps(p, v);
+  else
+    _mm_storeu_ps(p, v);
+}
+#endif
+
+// Runs body(integral_constant<bool, Stream>, src, n, out) over n elements of in_size bytes: when the
+// map is large enough for streaming stores to pay (simd::streaming_pays, as the quantize maps), the
+// elements before the first 64-byte aligned output go through ordinary stores and the rest through
+// non-temporal ones (fenced at the end); otherwise ordinary stores throughout.
+template <class A, class Body>
+inline void streamed(const void* src, std::size_t in_size, std::size_t n, float* out, Body body) {
+  const unsigned char* p = static_cast<const unsigned char*>(src);
+  const auto addr = reinterpret_cast<std::uintptr_t>(out);
+  if (simd::streaming_pays<A>(n * (in_size + 4)) && addr % 4 == 0) {
+    const std::size_t head = (simd::kStreamAlign - addr % simd::kStreamAlign) % simd::kStreamAlign / 4;
+    if (head < n) {
+      body(std::false_type{}, p, head, out);
+      body(std::true_type{}, p + head * in_size, n - head, out + head);
+      simd::stream_fence<A>();
+      return;
+    }
+  }
+  body(std::false_type{}, p, n, out);
+}
+
+template <class A, bool S>
+QKERN_FLATTEN inline void f16_body(const void* src, std::size_t n, float* out) {
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
   using BF = simd::batch<float, A>;
   constexpr std::size_t N = BF::size;
-#if defined(__F16C__) || defined(__AVX512F__)
+#if QKERN_DETAIL_CONVERT_X86 && (defined(__F16C__) || defined(__AVX512F__))
   if constexpr (simd::derives_v<A, xsimd::avx512bw>) {
     const __m512i exp_mask = _mm512_set1_epi16(0x7c00);
     for (; i + 32 <= n; i += 32) {
       const __m512i h = _mm512_loadu_si512(p + 2 * i);
       if (_mm512_cmpeq_epi16_mask(_mm512_and_si512(h, exp_mask), exp_mask) != 0) {
         for (std::size_t k = 0; k < 32; k += N)
-          f16_bits_to_f32<A>(simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * (i + k))))
-              .store_unaligned(out + i + k);
+          put<A, S>(out + i + k,
+                    f16_bits_to_f32<A>(simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * (i + k)))));
         continue;
       }
-      _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm512_castsi512_si256(h)));
-      _mm512_storeu_ps(out + i + 16, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)));
+      put512<A, S>(out + i, _mm512_cvtph_ps(_mm512_castsi512_si256(h)));
+      put512<A, S>(out + i + 16, _mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)));
     }
   } else if constexpr (simd::derives_v<A, xsimd::avx2>) {
     const __m256i exp_mask = _mm256_set1_epi16(0x7c00);
@@ -71,24 +144,24 @@ QKERN_FLATTEN inline void f16_run(const void* src, std::size_t n, float* out) {
       const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2 * i));
       if (_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_and_si256(h, exp_mask), exp_mask)) != 0) {
         for (std::size_t k = 0; k < 16; k += N)
-          f16_bits_to_f32<A>(simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * (i + k))))
-              .store_unaligned(out + i + k);
+          put<A, S>(out + i + k,
+                    f16_bits_to_f32<A>(simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * (i + k)))));
         continue;
       }
-      _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
-      _mm256_storeu_ps(out + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
+      put256<A, S>(out + i, _mm256_cvtph_ps(_mm256_castsi256_si128(h)));
+      put256<A, S>(out + i + 8, _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1)));
     }
   }
 #endif
   for (; i + N <= n; i += N) {
     const auto h = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i));
-    f16_bits_to_f32<A>(h).store_unaligned(out + i);
+    put<A, S>(out + i, f16_bits_to_f32<A>(h));
   }
   reference::f16_to_f32<A>(p + 2 * i, n - i, out + i);
 }
 
-template <class A>
-QKERN_FLATTEN inline void bf16_run(const void* src, std::size_t n, float* out) {
+template <class A, bool S>
+QKERN_FLATTEN inline void bf16_body(const void* src, std::size_t n, float* out) {
   using BF = simd::batch<float, A>;
   constexpr std::size_t N = BF::size;
   const unsigned char* p = static_cast<const unsigned char*>(src);
@@ -96,36 +169,36 @@ QKERN_FLATTEN inline void bf16_run(const void* src, std::size_t n, float* out) {
   for (; i + 2 * N <= n; i += 2 * N) {
     const auto a = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i)) << 16;
     const auto b = simd::load_widen<A>(reinterpret_cast<const std::uint16_t*>(p + 2 * i + 2 * N)) << 16;
-    simd::bitcast<float>(a).store_unaligned(out + i);
-    simd::bitcast<float>(b).store_unaligned(out + i + N);
+    put<A, S>(out + i, simd::bitcast<float>(a));
+    put<A, S>(out + i + N, simd::bitcast<float>(b));
   }
   reference::bf16_to_f32<A>(p + 2 * i, n - i, out + i);
 }
 
-template <class A>
-QKERN_FLATTEN inline void f64_run(const void* src, std::size_t n, float* out) {
+template <class A, bool S>
+QKERN_FLATTEN inline void f64_body(const void* src, std::size_t n, float* out) {
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
-#if defined(__SSE2__) || defined(_M_X64)
+#if QKERN_DETAIL_CONVERT_X86
   if constexpr (simd::derives_v<A, xsimd::avx512f>) {
     for (; i + 16 <= n; i += 16) {
       const __m512d a = _mm512_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
       const __m512d b = _mm512_loadu_pd(reinterpret_cast<const double*>(p + 8 * i + 64));
-      _mm256_storeu_ps(out + i, _mm512_cvtpd_ps(a));
-      _mm256_storeu_ps(out + i + 8, _mm512_cvtpd_ps(b));
+      put256<A, S>(out + i, _mm512_cvtpd_ps(a));
+      put256<A, S>(out + i + 8, _mm512_cvtpd_ps(b));
     }
   } else if constexpr (simd::derives_v<A, xsimd::avx>) {
     for (; i + 8 <= n; i += 8) {
       const __m256d a = _mm256_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
       const __m256d b = _mm256_loadu_pd(reinterpret_cast<const double*>(p + 8 * i + 32));
       const __m256 r = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(a)), _mm256_cvtpd_ps(b), 1);
-      _mm256_storeu_ps(out + i, r);
+      put256<A, S>(out + i, r);
     }
   } else if constexpr (simd::derives_v<A, xsimd::sse2>) {
     for (; i + 4 <= n; i += 4) {
       const __m128d a = _mm_loadu_pd(reinterpret_cast<const double*>(p + 8 * i));
       const __m128d b = _mm_loadu_pd(reinterpret_cast<const double*>(p + 8 * i + 16));
-      _mm_storeu_ps(out + i, _mm_movelh_ps(_mm_cvtpd_ps(a), _mm_cvtpd_ps(b)));
+      put128<A, S>(out + i, _mm_movelh_ps(_mm_cvtpd_ps(a), _mm_cvtpd_ps(b)));
     }
   }
 #endif
@@ -133,23 +206,23 @@ QKERN_FLATTEN inline void f64_run(const void* src, std::size_t n, float* out) {
 }
 
 // int8/uint8/int16/uint16/int32: widen to int32 lanes, convert (exact below 2^24, else nearest even).
-template <class A, class Q>
-QKERN_FLATTEN inline void small_int_run(const void* src, std::size_t n, float* out) {
+template <class A, class Q, bool S>
+QKERN_FLATTEN inline void small_int_body(const void* src, std::size_t n, float* out) {
   using BF = simd::batch<float, A>;
   constexpr std::size_t N = BF::size;
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
     const auto v = simd::load_widen<A>(reinterpret_cast<const Q*>(p + sizeof(Q) * i));
-    xsimd::to_float(v).store_unaligned(out + i);
+    put<A, S>(out + i, xsimd::to_float(v));
   }
   reference::int_to_f32<Q, A>(p + sizeof(Q) * i, n - i, out + i);
 }
 
 // uint32: hi * 65536 + lo, both halves exact in float, the product exact, so the one rounding is the
 // sum's: nearest even of the uint32, as the reference. AVX-512 has the direct conversion.
-template <class A>
-QKERN_FLATTEN inline void u32_run(const void* src, std::size_t n, float* out) {
+template <class A, bool S>
+QKERN_FLATTEN inline void u32_body(const void* src, std::size_t n, float* out) {
   using BF = simd::batch<float, A>;
   using BI = simd::batch<std::int32_t, A>;
   constexpr std::size_t N = BF::size;
@@ -157,39 +230,39 @@ QKERN_FLATTEN inline void u32_run(const void* src, std::size_t n, float* out) {
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
     const BI v = BI::load_unaligned(reinterpret_cast<const std::int32_t*>(p + 4 * i));
-#if defined(__AVX512F__)
+#if QKERN_DETAIL_CONVERT_X86 && defined(__AVX512F__)
     if constexpr (simd::derives_v<A, xsimd::avx512f>) {
-      _mm512_storeu_ps(out + i, _mm512_cvtepu32_ps(v));
+      put512<A, S>(out + i, _mm512_cvtepu32_ps(v));
       continue;
     }
 #endif
     const BF hi = xsimd::to_float((v >> 16) & BI(0xffff)), lo = xsimd::to_float(v & BI(0xffff));
     const BF scaled = hi * BF(65536.0f);
-    (scaled + lo).store_unaligned(out + i);
+    put<A, S>(out + i, scaled + lo);
   }
   reference::int_to_f32<std::uint32_t, A>(p + 4 * i, n - i, out + i);
 }
 
-template <class A, class Q>
-QKERN_FLATTEN inline void int64_run(const void* src, std::size_t n, float* out) {
+template <class A, class Q, bool S>
+QKERN_FLATTEN inline void int64_body(const void* src, std::size_t n, float* out) {
   const unsigned char* p = static_cast<const unsigned char*>(src);
   std::size_t i = 0;
-#if defined(__AVX512DQ__)
+#if QKERN_DETAIL_CONVERT_X86 && defined(__AVX512DQ__)
   if constexpr (simd::derives_v<A, xsimd::avx512dq>) {
     for (; i + 8 <= n; i += 8) {
       const __m512i v = _mm512_loadu_si512(p + 8 * i);
       if constexpr (std::is_same<Q, std::int64_t>::value)
-        _mm256_storeu_ps(out + i, _mm512_cvtepi64_ps(v));
+        put256<A, S>(out + i, _mm512_cvtepi64_ps(v));
       else
-        _mm256_storeu_ps(out + i, _mm512_cvtepu64_ps(v));
+        put256<A, S>(out + i, _mm512_cvtepu64_ps(v));
     }
   }
 #endif
   reference::int_to_f32<Q, A>(p + 8 * i, n - i, out + i);
 }
 
-template <class A>
-QKERN_FLATTEN inline void bool_run(const void* src, std::size_t n, float* out) {
+template <class A, bool S>
+QKERN_FLATTEN inline void bool_body(const void* src, std::size_t n, float* out) {
   using BF = simd::batch<float, A>;
   using BI = simd::batch<std::int32_t, A>;
   constexpr std::size_t N = BF::size;
@@ -197,9 +270,53 @@ QKERN_FLATTEN inline void bool_run(const void* src, std::size_t n, float* out) {
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
     const BI v = simd::load_widen<A>(reinterpret_cast<const std::uint8_t*>(p + i));
-    simd::bitcast<float>(xsimd::select(v != BI(0), BI(0x3f800000), BI(0))).store_unaligned(out + i);
+    put<A, S>(out + i, simd::bitcast<float>(xsimd::select(v != BI(0), BI(0x3f800000), BI(0))));
   }
   reference::bool_to_f32<A>(p + i, n - i, out + i);
+}
+
+// The kernels' entry points: the bodies above behind the streaming decision (streamed()).
+template <class A>
+inline void f16_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, 2, n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    f16_body<A, decltype(s)::value>(p, m, o);
+  });
+}
+template <class A>
+inline void bf16_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, 2, n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    bf16_body<A, decltype(s)::value>(p, m, o);
+  });
+}
+template <class A>
+inline void f64_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, 8, n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    f64_body<A, decltype(s)::value>(p, m, o);
+  });
+}
+template <class A, class Q>
+inline void small_int_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, sizeof(Q), n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    small_int_body<A, Q, decltype(s)::value>(p, m, o);
+  });
+}
+template <class A>
+inline void u32_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, 4, n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    u32_body<A, decltype(s)::value>(p, m, o);
+  });
+}
+template <class A, class Q>
+inline void int64_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, 8, n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    int64_body<A, Q, decltype(s)::value>(p, m, o);
+  });
+}
+template <class A>
+inline void bool_run(const void* src, std::size_t n, float* out) {
+  streamed<A>(src, 1, n, out, [](auto s, const unsigned char* p, std::size_t m, float* o) {
+    bool_body<A, decltype(s)::value>(p, m, o);
+  });
 }
 
 }  // namespace detail

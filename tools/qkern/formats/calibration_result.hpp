@@ -6,7 +6,7 @@
 //   TensorRT calibration cache     write_trt_cache / read_trt_cache          (text, per-tensor scale)
 //   ONNX Runtime calibration table write_ort_table / read_ort_table          (calibration.json)
 //                                  write_ort_cache / read_ort_cache          (calibration.cache text)
-//   AIMET encodings (0.6.1)        write_aimet_encodings / read_aimet_encodings
+//   AIMET encodings (0.6.1, 1.0.0) write_aimet_encodings / read_aimet_encodings
 //   qkern JSON (lossless)          write_qkern_json / read_qkern_json
 //
 // docs/formats.md describes each format, the tool version and source it was checked against, and
@@ -84,9 +84,12 @@ std::string write_ort_cache_string(const CalibrationSet&);
 CalibrationSet read_ort_cache(const std::string& path);
 CalibrationSet read_ort_cache_string(const std::string& text, const std::string& source);
 
-// ---- AIMET encodings (format version 0.6.1) ----------------------------------------------------
-void write_aimet_encodings(const std::string& path, const CalibrationSet&);
-std::string write_aimet_encodings_string(const CalibrationSet&);
+// ---- AIMET encodings (format versions 0.6.1 and 1.0.0) ------------------------------------------
+/// version "0.6.1" (default: {name: [Encoding...]}, what QNN's --quantization_overrides reads) or
+/// "1.0.0" (lists with enc_type). Needs fitted scales; kind "weight" layers go to param_encodings.
+void write_aimet_encodings(const std::string& path, const CalibrationSet&, const std::string& version = "0.6.1");
+std::string write_aimet_encodings_string(const CalibrationSet&, const std::string& version = "0.6.1");
+/// Reads 0.x (0.4.0 ... 0.6.1, or no version key) and 1.0.0 (PER_TENSOR / PER_CHANNEL) files.
 CalibrationSet read_aimet_encodings(const std::string& path);
 CalibrationSet read_aimet_encodings_string(const std::string& text, const std::string& source);
 
@@ -104,7 +107,7 @@ CalibrationSet read_qkern_json_string(const std::string& text, const std::string
 /// ("0.1", "1e-05", "100000.0", "1.5e+16"). Non-finite values are rejected (InvalidArgument).
 std::string format_double(double v);
 /// DType from its name ("int8", "uint8", ...); throws InvalidArgument naming `argument`.
-qkern::DType parse_dtype(const std::string& name, const char* argument = "dtype");
+qkern::DType dtype_from_name(const std::string& name, const char* argument = "dtype");
 bool operator==(const LayerCalibration& a, const LayerCalibration& b);
 inline bool operator!=(const LayerCalibration& a, const LayerCalibration& b) { return !(a == b); }
 bool operator==(const CalibrationSet& a, const CalibrationSet& b);

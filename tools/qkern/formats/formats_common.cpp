@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -59,7 +60,7 @@ std::string format_double(double v) {
   return out;
 }
 
-qkern::DType parse_dtype(const std::string& name, const char* argument) {
+qkern::DType dtype_from_name(const std::string& name, const char* argument) {
   static const qkern::DType all[] = {qkern::DType::int4,  qkern::DType::uint4,  qkern::DType::int8, qkern::DType::uint8,
                                      qkern::DType::int16, qkern::DType::uint16, qkern::DType::int32};
   for (qkern::DType t : all)
@@ -103,8 +104,18 @@ namespace detail {
 // ---- files and errors ---------------------------------------------------------------------------
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw qkern::DataError("'" + path + "' is a directory, not a file");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw qkern::DataError("cannot open file '" + path + "' for reading");
+  // Calibration files are kilobytes to a few megabytes; refuse to slurp something absurd.
+  constexpr std::streamoff kMaxBytes = std::streamoff{256} << 20;
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw qkern::DataError("cannot determine the size of file '" + path + "'");
+  if (size > kMaxBytes)
+    throw qkern::DataError("file '" + path + "' is " + std::to_string(size) +
+                           " bytes, more than the 256 MiB a calibration file can reasonably be");
+  in.seekg(0);
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw qkern::DataError("error while reading file '" + path + "'");
@@ -137,32 +148,78 @@ namespace {
 struct JsonReject {
   std::string problem;
 };
+
+// SAX handler: nlohmann's DOM builder plus duplicate-key and depth checks and the key order of
+// the root object and of root["data"]. (nlohmann's callback parser rescans the parent object at
+// every end_object, quadratic in the number of tensors; the plain DOM builder is linear.)
+class StrictSax {
+ public:
+  StrictSax(Json& result, JsonKeyOrder* order) : dom_(result, true), order_(order) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& s) { return dom_.number_float(v, s); }
+  bool string(Json::string_t& v) { return dom_.string(v); }
+  bool binary(Json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    enter();
+    keys_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(Json::string_t& k) {
+    if (!keys_.back().insert(k).second) throw JsonReject{"duplicate key \"" + k + "\""};
+    if (order_ && depth_ == 1) {
+      root_key_ = k;
+      order_->root.push_back(k);
+    } else if (order_ && depth_ == 2 && root_key_ == "data" && in_object_.size() == 2 && in_object_[0]) {
+      order_->data.push_back(k);
+    }
+    return dom_.key(k);
+  }
+  bool end_object() {
+    keys_.pop_back();
+    leave();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) {
+    enter(false);
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    leave();
+    return dom_.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t pos, const std::string& token, const Exception& ex) {
+    return dom_.parse_error(pos, token, ex);  // throws (exceptions allowed)
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+  void enter(bool object = true) {
+    if (++depth_ > kMaxDepth) throw JsonReject{"nesting deeper than " + std::to_string(kMaxDepth) + " levels"};
+    in_object_.push_back(object);
+  }
+  void leave() {
+    --depth_;
+    in_object_.pop_back();
+  }
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  JsonKeyOrder* order_;
+  int depth_ = 0;
+  std::vector<bool> in_object_;              // kind of each open container
+  std::vector<std::set<std::string>> keys_;  // keys seen in each open object
+  std::string root_key_;                     // the root object's key being parsed
+};
 }  // namespace
 
-Json parse_json(const std::string& text, const std::string& source) {
-  constexpr int kMaxDepth = 64;
-  std::vector<std::set<std::string>> keys;  // keys seen in each open object
-  auto cb = [&](int depth, Json::parse_event_t event, Json& parsed) -> bool {
-    if (depth > kMaxDepth) throw JsonReject{"nesting deeper than " + std::to_string(kMaxDepth) + " levels"};
-    switch (event) {
-      case Json::parse_event_t::object_start:
-        keys.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case Json::parse_event_t::key: {
-        const std::string& k = parsed.get_ref<const std::string&>();
-        if (!keys.empty() && !keys.back().insert(k).second) throw JsonReject{"duplicate key \"" + k + "\""};
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
+Json parse_json(const std::string& text, const std::string& source, JsonKeyOrder* order) {
+  Json result;
+  StrictSax sax(result, order);
   try {
-    return Json::parse(text, cb);
+    Json::sax_parse(text, &sax);
   } catch (const JsonReject& r) {
     fail_file(source, "invalid JSON: " + r.problem);
   } catch (const Json::exception& e) {
@@ -171,6 +228,7 @@ Json parse_json(const std::string& text, const std::string& source) {
     const std::size_t p = what.find("] ");
     fail_file(source, "invalid JSON: " + (p == std::string::npos ? what : what.substr(p + 2)));
   }
+  return result;
 }
 
 std::string key_path(const std::string& parent, const std::string& key) {

@@ -15,9 +15,10 @@
 
 namespace qkern::tool::detail {
 
-using Json = nlohmann::ordered_json;  // keeps the file's key order (ORT tables are in tensor order)
+using Json = nlohmann::json;  // std::map objects: O(log n) lookups (ordered_json inserts in O(n))
 
-/// Whole file as bytes; DataError naming the file when it cannot be opened or read.
+/// Whole file as bytes; DataError naming the file when it cannot be opened or read, or is larger
+/// than 256 MiB.
 std::string read_text_file(const std::string& path);
 /// Writes (truncates) the file; DataError naming the file on failure.
 void write_text_file(const std::string& path, const std::string& content);
@@ -29,9 +30,16 @@ void write_text_file(const std::string& path, const std::string& content);
 /// DataError "<source>: <problem>".
 [[noreturn]] void fail_file(const std::string& source, const std::string& problem);
 
+/// The file order of the keys of the root object, and of the object under the root key "data"
+/// (Json objects are sorted maps; ONNX Runtime tables list tensors in calibration order).
+struct JsonKeyOrder {
+  std::vector<std::string> root;
+  std::vector<std::string> data;
+};
+
 /// Parses JSON text; rejects syntax errors (with line and column), duplicate keys in an object
 /// and nesting deeper than 64 levels, each as a DataError naming the source.
-Json parse_json(const std::string& text, const std::string& source);
+Json parse_json(const std::string& text, const std::string& source, JsonKeyOrder* order = nullptr);
 
 /// JSON pointer-like path segment append ("/" + key with '~' and '/' escaped as in RFC 6901).
 std::string key_path(const std::string& parent, const std::string& key);

@@ -173,14 +173,17 @@ void write_ort_cache(const std::string& path, const CalibrationSet& set) {
 }
 
 CalibrationSet read_ort_table_string(const std::string& text, const std::string& source) {
-  const Json root = detail::parse_json(text, source);
+  detail::JsonKeyOrder order;
+  const Json root = detail::parse_json(text, source, &order);
   if (!root.is_object()) detail::fail_key(source, "", "expected a JSON object (tensor name -> range)");
   CalibrationSet set;
   const Json* data = &root;
+  const std::vector<std::string>* keys = &order.root;
   std::string data_path;
   std::string method = "unknown";
   if (root.contains("CLS") && root["CLS"].is_string() && root["CLS"].get_ref<const std::string&>() == "TensorsData") {
     data = &detail::require_member(root, "data", source, "");
+    keys = &order.data;
     data_path = "/data";
     if (!data->is_object()) detail::fail_key(source, data_path, "expected an object (tensor name -> TensorData)");
     if (root.contains("calibration_method")) {
@@ -203,13 +206,14 @@ CalibrationSet read_ort_table_string(const std::string& text, const std::string&
     }
     set.meta["ort_calibration_method"] = method;
   }
-  for (auto it = data->begin(); it != data->end(); ++it) {
-    const std::string path = detail::key_path(data_path, it.key());
-    const Json& e = it.value();
-    if (it.key().empty()) detail::fail_key(source, path, "empty tensor name");
+  if (keys->size() != data->size()) detail::fail_file(source, "internal error: JSON key order lost");
+  for (const std::string& name : *keys) {  // file order
+    const std::string path = detail::key_path(data_path, name);
+    const Json& e = data->at(name);
+    if (name.empty()) detail::fail_key(source, path, "empty tensor name");
     if (e.is_array()) {  // [lowest, highest] (before ONNX Runtime 1.17)
       if (e.size() != 2) detail::fail_key(source, path, "expected [lowest, highest]");
-      set.layers.push_back(make_layer(it.key(), read_values(e[0], source, detail::key_path(path, 0)),
+      set.layers.push_back(make_layer(name, read_values(e[0], source, detail::key_path(path, 0)),
                                       read_values(e[1], source, detail::key_path(path, 1)), method, source, path));
     } else if (e.is_object()) {
       if (e.contains("CLS")) {
@@ -219,7 +223,7 @@ CalibrationSet read_ort_table_string(const std::string& text, const std::string&
       }
       const Json& lo = detail::require_member(e, "lowest", source, path);
       const Json& hi = detail::require_member(e, "highest", source, path);
-      set.layers.push_back(make_layer(it.key(), read_values(lo, source, detail::key_path(path, "lowest")),
+      set.layers.push_back(make_layer(name, read_values(lo, source, detail::key_path(path, "lowest")),
                                       read_values(hi, source, detail::key_path(path, "highest")), method, source,
                                       path));
     } else {

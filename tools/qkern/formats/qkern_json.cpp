@@ -139,7 +139,7 @@ CalibrationSet read_qkern_json_string(const std::string& text, const std::string
     l.name = read_string(o, "name", source, path);
     if (o.contains("kind")) l.kind = detail::get_string(o["kind"], source, detail::key_path(path, "kind"));
     try {
-      l.dtype = parse_dtype(read_string(o, "dtype", source, path));
+      l.dtype = dtype_from_name(read_string(o, "dtype", source, path));
     } catch (const qkern::InvalidArgument& e) {
       detail::fail_key(source, detail::key_path(path, "dtype"), e.what());
     }

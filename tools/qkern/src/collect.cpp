@@ -67,6 +67,12 @@ std::vector<InputFile> list_inputs(const std::vector<std::string>& paths) {
 }
 
 void add_batch(CalibrationState& state, const Batch& batch, const ObserverOptions& options) {
+  auto it = std::lower_bound(state.layers.begin(), state.layers.end(), batch.name,
+                             [](const LayerState& l, const std::string& n) { return l.name() < n; });
+  if (it != state.layers.end() && it->name() == batch.name) {  // update in place, as collect() does
+    it->update(batch.data, batch.shape);
+    return;
+  }
   LayerState l(batch.name, batch.shape, options);
   l.update(batch.data, batch.shape);
   state.add(std::move(l));

@@ -48,7 +48,8 @@ struct Batch {
   const float* data = nullptr;
 };
 
-/// Adds a batch to `state` (creating its layer). Exactly what collect() does per tensor.
+/// Adds a batch to `state`: updates its layer in place, or creates it (with `options`). Exactly what
+/// collect() does per tensor.
 void add_batch(CalibrationState& state, const Batch& batch, const ObserverOptions& options);
 
 }  // namespace qkern::tool

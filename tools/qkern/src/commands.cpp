@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +24,10 @@
 #include "state.hpp"
 #include "table.hpp"
 #include "tensors.hpp"
+
+#ifdef QKERN_TOOL_MPI
+#include "qkern/mpi.hpp"
+#endif
 
 namespace qkern::tool {
 namespace {
@@ -125,10 +130,10 @@ struct CollectArgs {
   }
 };
 
-void print_summary_line(const CalibrationState& s, const std::string& out) {
+void print_summary_line(const CalibrationState& s, const std::string& out, const std::string& how = "") {
   std::uint64_t elements = 0;
   for (const LayerState& l : s.layers) elements += l.elements();
-  std::cerr << "qkern: " << s.layers.size() << " layers, " << elements << " values -> " << out << "\n";
+  std::cerr << "qkern: " << how << s.layers.size() << " layers, " << elements << " values -> " << out << "\n";
 }
 
 // Warnings TensorRT users know: uniformly zero tensors, skipped non-finite values.
@@ -162,8 +167,23 @@ std::string range_cell(const std::vector<double>& v, bool lowest) {
   return num(r);
 }
 
+// Flags of a fitted layer: SQNR below 10 dB (Hailo's highlight line), uniformly zero data,
+// non-finite values skipped.
+constexpr double kLowSqnrDb = 10.0;
+std::string flags_of(const LayerFit& f) {
+  std::string s;
+  auto add = [&](const char* w) { s += (s.empty() ? "" : ",") + std::string(w); };
+  if (f.sqnr_db < kLowSqnrDb) add("low-sqnr");
+  bool zero = true;
+  for (std::size_t i = 0; i < f.observed_min.size(); ++i) zero &= f.observed_min[i] == 0.0 && f.observed_max[i] == 0.0;
+  if (zero) add("all-zero");
+  if (f.nan + f.pos_inf + f.neg_inf != 0) add("non-finite");
+  return s.empty() ? "-" : s;
+}
+
 std::string fit_table(const std::vector<LayerFit>& fits) {
-  Table t({"layer", "shape", "axis", "min", "max", "clip lo", "clip hi", "scale", "zero pt", "NaN/Inf", "SQNR dB"});
+  Table t({"layer", "shape", "axis", "min", "max", "clip lo", "clip hi", "scale", "zero pt", "NaN/Inf", "SQNR dB",
+           "flags"});
   for (const LayerFit& f : fits) {
     std::string scale = num(f.scales[0]), zp = std::to_string(f.zero_points[0]);
     if (f.scales.size() > 1) {
@@ -174,7 +194,7 @@ std::string fit_table(const std::vector<LayerFit>& fits) {
     }
     t.add({f.name, shape_str(f.shape), f.axis < 0 ? "-" : std::to_string(f.axis), range_cell(f.observed_min, true),
            range_cell(f.observed_max, false), range_cell(f.range_min, true), range_cell(f.range_max, false), scale, zp,
-           std::to_string(f.nan + f.pos_inf + f.neg_inf), num(f.sqnr_db, 4)});
+           std::to_string(f.nan + f.pos_inf + f.neg_inf), num(f.sqnr_db, 4), flags_of(f)});
   }
   return t.str();
 }
@@ -221,7 +241,81 @@ void ensure_parent(const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // Commands.
 
+#ifdef QKERN_TOOL_MPI
+// Launched by mpirun / mpiexec (OpenMPI, MPICH / PMI, PMIx)?
+bool launched_by_mpi() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
+         std::getenv("PMIX_RANK") != nullptr;
+}
+
+// `mpirun -np N qkern collect ...`: rank r collects files r, r + N, r + 2N, ... of the sorted list;
+// rank 0 gathers every rank's state (or error) and merges them in rank order. Every merge is exact,
+// so the state is byte-identical to one process. Every rank returns rank 0's exit code.
+int cmd_collect_mpi(CollectArgs& a, const std::string& out) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) MPI_Init(nullptr, nullptr);
+  struct Finalize {
+    ~Finalize() { MPI_Finalize(); }
+  } finalize;
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::vector<std::uint8_t> blob(1, 0);
+  std::size_t total_files = 0;
+  try {
+    CollectOptions o = a.options();
+    if (rank != 0) o.progress = nullptr;
+    const std::vector<InputFile> files = list_inputs(a.inputs);
+    total_files = files.size();
+    std::vector<InputFile> shard;
+    for (std::size_t i = static_cast<std::size_t>(rank); i < files.size(); i += static_cast<std::size_t>(size))
+      shard.push_back(files[i]);
+    const std::vector<std::uint8_t> s = collect(shard, o).serialize();
+    blob.insert(blob.end(), s.begin(), s.end());
+  } catch (const std::exception& e) {
+    blob.assign(1, dynamic_cast<const InvalidArgument*>(&e) ? kExitUsage
+                   : dynamic_cast<const DataError*>(&e)     ? kExitData
+                                                            : kExitInternal);
+    const std::string m = "rank " + std::to_string(rank) + ": " + e.what();
+    blob.insert(blob.end(), m.begin(), m.end());
+  }
+  const std::vector<std::vector<std::uint8_t>> blobs = mpi::gather_blobs(blob, 0, MPI_COMM_WORLD);
+  int result = kExitOk;
+  if (rank == 0) {
+    try {
+      CalibrationState all;
+      for (const std::vector<std::uint8_t>& b : blobs) {
+        if (b.at(0) != 0) {
+          std::cerr << std::string(b.begin() + 1, b.end()) << "\n";
+          if (result == kExitOk) result = b[0];
+          continue;
+        }
+        if (result == kExitOk)
+          all.merge(CalibrationState::deserialize(std::vector<std::uint8_t>(b.begin() + 1, b.end()), "MPI rank state"));
+      }
+      if (result == kExitOk) {
+        ensure_parent(out);
+        all.save(out);
+        warn_layers(all);
+        if (!a.quiet)
+          print_summary_line(all, out,
+                             std::to_string(size) + " MPI ranks, " + std::to_string(total_files) + " files, ");
+      }
+    } catch (const DataError& e) {
+      std::cerr << e.what() << "\n";
+      result = kExitData;
+    }
+  }
+  MPI_Bcast(&result, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return result;
+}
+#endif
+
 int cmd_collect(CollectArgs& a, const std::string& out) {
+#ifdef QKERN_TOOL_MPI
+  if (launched_by_mpi()) return cmd_collect_mpi(a, out);
+#endif
   const CollectOptions o = a.options();
   const std::vector<InputFile> files = list_inputs(a.inputs);
   const CalibrationState s = collect(files, o);
@@ -407,7 +501,7 @@ int run_cli(int argc, const char* const* argv) {
   app.set_version_flag("--version", std::string("qkern ") + QKERN_VERSION_STRING);
   app.require_subcommand(1);
   app.footer(std::string("Examples:\n"
-                         "  qkern run data/digits/calibration -o calib-out   # collect, fit, table, every export\n"
+                         "  qkern run data/digits/bn/calib -o digits-calib   # collect, fit, table, every export\n"
                          "  qkern doctor data/digits/bn --report report.html  # the accuracy checklist\n"
                          "  qkern collect dumps/ -o model.qkstate\n"
                          "  qkern fit model.qkstate --method entropy --tool tensorrt\n"
@@ -522,7 +616,7 @@ int run_cli(int argc, const char* const* argv) {
   run_fit.add_to(run_cmd);
   run_cmd->footer(std::string("Writes state.qkstate, table.txt and one file per export format (trt.cache, "
                               "calibration.json, calibration.cache, aimet_encodings.json, qkern.json).\n"
-                              "Example:\n  qkern run data/digits/calibration -o digits-calib --method entropy") +
+                              "Example:\n  qkern run data/digits/bn/calib -o digits-calib --method entropy") +
                   kExitCodes);
 
   // doctor (tools/qkern/cmd_doctor.cpp)

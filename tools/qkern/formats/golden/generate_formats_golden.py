@@ -27,6 +27,8 @@
 #   expected.aimet.encodings    AIMET 2.x aimet_torch/v2/quantization/encodings/base.py
 #                               AffineEncoding._to_legacy_format (encoding version 0.6.1) written as
 #                               aimet_common/utils.py save_json_yaml: json.dump(sort_keys=True, indent=4).
+#   expected.aimet_1.0.0.encodings  the same in encoding version 1.0.0: aimet_torch onnx_utils
+#                               _get_activation_encodings / _get_param_encodings on the legacy dicts.
 #   expected_read_<fmt>.qkern.json   what read_<fmt> must return for the expected.* file (the
 #                               format's semantics applied by hand: TRT scale -> range +-127 scale, ...).
 #   float_repr.txt              doubles (hex bits) and Python's repr of them (the number spelling
@@ -264,6 +266,43 @@ def aimet(s):
                       sort_keys=True, indent=4)
 
 
+def aimet_v1(s):
+    """Version 1.0.0: aimet_torch onnx_utils _get_activation_encodings / _get_param_encodings applied
+    to the legacy dicts, dumped like export: json.dump(sort_keys=True, indent=4)."""
+    def entry(l):
+        encs = aimet_entries(l)
+        return {"name": l["name"], "dtype": "INT",
+                "enc_type": "PER_CHANNEL" if len(encs) > 1 else "PER_TENSOR", "bw": encs[0]["bitwidth"],
+                "is_sym": encs[0]["is_symmetric"] == "True", "scale": [e["scale"] for e in encs],
+                "offset": [e["offset"] for e in encs]}
+    return json.dumps({"version": "1.0.0",
+                       "activation_encodings": [entry(l) for l in s["layers"] if l["kind"] != "weight"],
+                       "param_encodings": [entry(l) for l in s["layers"] if l["kind"] == "weight"],
+                       "excluded_layers": []}, sort_keys=True, indent=4)
+
+
+def aimet_v1_read(text):
+    j = json.loads(text)
+    layers = []
+    for section, kind in (("activation_encodings", "activation"), ("param_encodings", "weight")):
+        for e in j[section]:
+            bw, sym = e["bw"], e["is_sym"]
+            signed = (sym and all(o == -2**(bw - 1) for o in e["offset"])) or bw == 32
+            dt = {4: "int4", 8: "int8", 16: "int16", 32: "int32"}[bw] if signed else \
+                {4: "uint4", 8: "uint8", 16: "uint16"}[bw]
+            qmin, qmax, _ = FULL[dt]
+            zps = [qmin - o for o in e["offset"]]
+            layers.append({"name": e["name"], "kind": kind, "dtype": dt, "qmin": qmin, "qmax": qmax,
+                           "scheme": "symmetric" if sym else "affine", "method": "unknown",
+                           "convention": "unknown", "axis": 0 if e["enc_type"] == "PER_CHANNEL" else -1,
+                           "scales": e["scale"], "zero_points": zps,
+                           "range_min": [(qmin - z) * sc for z, sc in zip(zps, e["scale"])],
+                           "range_max": [(qmax - z) * sc for z, sc in zip(zps, e["scale"])],
+                           "observed_min": [], "observed_max": [],
+                           "counts": {"finite": 0, "nan": 0, "pos_inf": 0, "neg_inf": 0}, "summary": {}})
+    return {"format": "qkern-calibration", "version": 1, "meta": {"aimet_version": j["version"]}, "layers": layers}
+
+
 def aimet_read(text):
     j = json.loads(text)
     layers = []
@@ -381,6 +420,9 @@ def main():
     ai = aimet(s)
     write("expected.aimet.encodings", ai)
     write("expected_read_aimet.qkern.json", json.dumps(aimet_read(ai), indent=1) + "\n")
+    a1 = aimet_v1(s)
+    write("expected.aimet_1.0.0.encodings", a1)
+    write("expected_read_aimet_1.0.0.qkern.json", json.dumps(aimet_v1_read(a1), indent=1) + "\n")
     write("float_repr.txt", float_repr())
     write("qdq_expected.txt", qdq_model(td, os.path.join(HERE, "qdq_from_ort_table.onnx")))
     print("wrote golden files to", HERE)

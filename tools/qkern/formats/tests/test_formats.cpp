@@ -154,6 +154,13 @@ TEST(FormatsGolden, AimetEncodingsMatchLegacyExport) {
   EXPECT_EQ(write_aimet_encodings_string(golden_input()), slurp(kGolden + "/expected.aimet.encodings"));
 }
 
+TEST(FormatsGolden, AimetEncodings100MatchExport) {
+  EXPECT_EQ(write_aimet_encodings_string(golden_input(), "1.0.0"), slurp(kGolden + "/expected.aimet_1.0.0.encodings"));
+  EXPECT_EQ(read_aimet_encodings(kGolden + "/expected.aimet_1.0.0.encodings"),
+            read_qkern_json(kGolden + "/expected_read_aimet_1.0.0.qkern.json"));
+  expect_invalid_argument([] { write_aimet_encodings_string(golden_input(), "2.0.0"); }, {"version", "2.0.0"});
+}
+
 TEST(FormatsGolden, ReadersGiveTheFormatsSemantics) {
   EXPECT_EQ(read_trt_cache(kGolden + "/expected.trt.cache"),
             read_qkern_json(kGolden + "/expected_read_trt.qkern.json"));
@@ -338,6 +345,19 @@ TEST(FormatsRoundTrip, AimetEncodingsKeepGridsAndKinds) {
     }
   }
   EXPECT_EQ(write_aimet_encodings_string(back), text);  // fixpoint
+  const std::string v1 = write_aimet_encodings_string(s, "1.0.0");
+  const CalibrationSet back1 = read_aimet_encodings_string(v1, "mem1");
+  EXPECT_EQ(write_aimet_encodings_string(back1, "1.0.0"), v1);
+  for (std::size_t i = 0; i < back1.layers.size(); ++i) {  // same grids as 0.6.1
+    const LayerCalibration* l0 = nullptr;
+    for (const auto& x : back.layers)
+      if (x.name == back1.layers[i].name) l0 = &x;
+    ASSERT_NE(l0, nullptr);
+    EXPECT_EQ(back1.layers[i].scales, l0->scales);
+    EXPECT_EQ(back1.layers[i].zero_points, l0->zero_points);
+    EXPECT_EQ(back1.layers[i].dtype, l0->dtype);
+    EXPECT_EQ(back1.layers[i].axis, l0->axis);
+  }
 }
 
 // ---- real-world variants -----------------------------------------------------------------------
@@ -362,12 +382,18 @@ TEST(FormatsVariants, TrtCacheFromTheWild) {
 }
 
 TEST(FormatsVariants, OrtTableOlderAndPlainForms) {
-  // before ONNX Runtime 1.17: {name: [lowest, highest]}
-  CalibrationSet s = read_ort_table_string("{\"a\": [-1.5, 2.0], \"b\": [0, 3]}", "old.json");
-  ASSERT_EQ(s.layers.size(), 2u);
+  // before ONNX Runtime 1.17: {name: [lowest, highest]}; file order kept (not sorted), a tensor may be
+  // called "data"
+  CalibrationSet s = read_ort_table_string("{\"z\": [-1.5, 2.0], \"data\": [0, 3], \"a\": [-1, 1]}", "old.json");
+  ASSERT_EQ(s.layers.size(), 3u);
+  EXPECT_EQ(s.layers[0].name, "z");
+  EXPECT_EQ(s.layers[1].name, "data");
+  EXPECT_EQ(s.layers[2].name, "a");
   EXPECT_EQ(s.layers[0].range_min[0], -1.5);
   EXPECT_EQ(s.layers[1].range_max[0], 3.0);
   EXPECT_EQ(s.layers[0].method, "unknown");
+  expect_data_error([] { read_ort_table_string("{\"t\": {\"lowest\": 1, \"highest\": 2, \"lowest\": 0}}", "d.json"); },
+                    {"d.json", "duplicate key \"lowest\""});
   // a plain {name: TensorData} with numpy scalars (0-d arrays) and histogram fields
   s = read_ort_table_string(
       "{\"t\": {\"lowest\": {\"data\": -0.5, \"dtype\": \"float32\", \"CLS\": \"numpy.array\"}, \"highest\": "
@@ -415,6 +441,7 @@ TEST(FormatsBadInput, TrtCache) {
   expect_data_error([] { read_trt_cache_string("TRT-8601-E\nno colon here\n", "c.cache"); }, {"line 2", "expected"});
   expect_data_error([] { read_trt_cache_string("TRT-8601-E\n: 3f800000\n", "c.cache"); }, {"line 2"});
   expect_data_error([] { read_trt_cache("/nonexistent/dir/x.cache"); }, {"/nonexistent/dir/x.cache", "cannot open"});
+  expect_data_error([] { read_trt_cache(kGolden); }, {kGolden.c_str(), "is a directory"});
 }
 
 TEST(FormatsBadInput, OrtTable) {
@@ -451,10 +478,46 @@ TEST(FormatsBadInput, AimetEncodings) {
     return "{\"version\": \"0.6.1\", \"activation_encodings\": {\"t\": [" + entry + "]}, \"param_encodings\": {}}";
   };
   expect_data_error(
-      [&] { read_aimet_encodings_string("{\"version\": \"1.0.0\", \"activation_encodings\": []}", "e.json"); },
-      {"e.json", "key /version", "1.0.0"});
+      [&] { read_aimet_encodings_string("{\"version\": \"2.0.0\", \"activation_encodings\": []}", "e.json"); },
+      {"e.json", "key /version", "2.0.0"});
   expect_data_error([&] { read_aimet_encodings_string("{\"activation_encodings\": []}", "e.json"); },
-                    {"key /activation_encodings", "1.0.0"});
+                    {"key /activation_encodings", "1.0.0 layout"});
+  const auto v1 = [](const std::string& entry) {
+    return "{\"version\": \"1.0.0\", \"activation_encodings\": [" + entry + "], \"param_encodings\": []}";
+  };
+  expect_data_error(
+      [&] {
+        read_aimet_encodings_string(
+            v1("{\"name\": \"t\", \"dtype\": \"INT\", \"bw\": 8, \"scale\": [1], \"offset\": [1, 2]}"), "e.json");
+      },
+      {"key /activation_encodings/0/offset", "as long as the scales"});
+  expect_data_error(
+      [&] {
+        read_aimet_encodings_string(v1("{\"name\": \"t\", \"dtype\": \"INT\", \"bw\": 8, \"enc_type\": \"LPBQ\", "
+                                       "\"scale\": [1], \"offset\": [0]}"),
+                                    "e.json");
+      },
+      {"key /activation_encodings/0/enc_type", "LPBQ"});
+  expect_data_error(
+      [&] { read_aimet_encodings_string(v1("{\"name\": \"t\", \"dtype\": \"FLOAT\", \"bw\": 16}"), "e.json"); },
+      {"key /activation_encodings/0/dtype", "FLOAT"});
+  expect_data_error(
+      [&] {
+        read_aimet_encodings_string(v1("{\"dtype\": \"INT\", \"bw\": 8, \"scale\": [1], \"offset\": [0]}"), "e.json");
+      },
+      {"key /activation_encodings/0/name", "missing"});
+  expect_data_error(
+      [&] {
+        read_aimet_encodings_string(
+            v1("{\"name\": \"t\", \"dtype\": \"INT\", \"bw\": 8, \"scale\": [1, 2], \"offset\": [0, 0]}"), "e.json");
+      },
+      {"key /activation_encodings/0/scale", "PER_TENSOR with 2"});
+  expect_data_error(
+      [&] {
+        read_aimet_encodings_string(
+            v1("{\"name\": \"t\", \"dtype\": \"INT\", \"bw\": 8, \"scale\": [1], \"offset\": [9]}"), "e.json");
+      },
+      {"key /activation_encodings/0/offset/0", "outside"});
   expect_data_error(
       [&] { read_aimet_encodings_string(enc("{\"bitwidth\": 7, \"offset\": 0, \"scale\": 1}"), "e.json"); },
       {"key /activation_encodings/t/0/bitwidth", "bitwidth 7"});
