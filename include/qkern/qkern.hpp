@@ -4,8 +4,13 @@
 #pragma once
 
 #include "qkern/analysis/calibration_checks.hpp"
+#include "qkern/analysis/diagnosis.hpp"
+#include "qkern/analysis/domain_checks.hpp"
+#include "qkern/analysis/emulation_checks.hpp"
 #include "qkern/analysis/layer_checks.hpp"
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/analysis/paired_stats.hpp"
+#include "qkern/analysis/range_checks.hpp"
 #include "qkern/analysis/three_way.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/fixed_histogram.hpp"

@@ -1,6 +1,8 @@
 // qkern tool — SPDX-License-Identifier: Apache-2.0
 #include "commands.hpp"
 
+#include "cmd_doctor.hpp"
+
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -500,6 +502,7 @@ int run_cli(int argc, const char* const* argv) {
   app.require_subcommand(1);
   app.footer(std::string("Examples:\n"
                          "  qkern run data/digits/bn/calib -o digits-calib   # collect, fit, table, every export\n"
+                         "  qkern doctor data/digits/bn --report report.html  # the accuracy checklist\n"
                          "  qkern collect dumps/ -o model.qkstate\n"
                          "  qkern fit model.qkstate --method entropy --tool tensorrt\n"
                          "  qkern export model.qkstate --format ort-table -o calibration.json\n"
@@ -616,6 +619,10 @@ int run_cli(int argc, const char* const* argv) {
                               "Example:\n  qkern run data/digits/bn/calib -o digits-calib --method entropy") +
                   kExitCodes);
 
+  // doctor (tools/qkern/cmd_doctor.cpp)
+  DoctorArgs doctor_args;
+  CLI::App* doctor_cmd = add_doctor_command(app, doctor_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -633,6 +640,7 @@ int run_cli(int argc, const char* const* argv) {
     if (q_cmd->parsed()) return cmd_quantize(q_in, q_params, q_out, q_layer, false);
     if (d_cmd->parsed()) return cmd_quantize(d_in, d_params, d_out, d_layer, true);
     if (run_cmd->parsed()) return cmd_run(run_collect, run_fit, run_out);
+    if (doctor_cmd->parsed()) return cmd_doctor(doctor_args);
   } catch (const InvalidArgument& e) {
     std::cerr << e.what() << "\n";
     return kExitUsage;
