@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+# qkern — SPDX-License-Identifier: Apache-2.0
+#
+# generate_parity_golden.py: golden vectors for the tool-parity modes (issue 10 part 2;
+# tests/test_parity_*.cpp). Run by hand with Debian's python (python3-torch 1.13, numpy 1.24):
+#     /usr/bin/python3 tests/golden/generate_parity_golden.py
+# Writes tests/golden/data/parity_*.txt. Floats are hex bit patterns (float32: 8 digits, float64: 16).
+#
+#   parity_torch_sum.txt        torch.sum of float32 vectors (torch's cascade summation, AVX2 build)
+#   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
+#                               min/max after every batch, and calculate_qparams for several configs
+import os
+import struct
+
+import numpy as np
+import torch
+from torch.ao.quantization.observer import HistogramObserver
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+torch.set_num_threads(1)
+
+
+def h32(v):
+    return struct.pack(">f", float(v)).hex()
+
+
+def h64(v):
+    return struct.pack(">d", float(v)).hex()
+
+
+def f32s(a):
+    return " ".join(h32(v) for v in np.asarray(a, dtype=np.float32).reshape(-1))
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.sum on float32 (HistogramObserver sums its histogram and its error vector with it)
+# ---------------------------------------------------------------------------------------------
+def write_torch_sum():
+    rng = np.random.default_rng(20261206)
+    lines = ["# n  values...  torch.sum (float32 hex)"]
+    for n in [1, 7, 8, 9, 31, 32, 33, 100, 255, 256, 257, 511, 1000, 2048, 2049, 5000, 40000]:
+        for kind in range(2 if n < 300 else 1):
+            if kind == 0:
+                a = (rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4, n)).astype(np.float32)
+            else:
+                a = (rng.integers(0, 1000, n) / 128.0 + rng.random(n) * 1e-3).astype(np.float32)
+            s = torch.sum(torch.from_numpy(a)).item()
+            if n >= 5000:  # keep the file small: store a seed-free arithmetic vector instead
+                a = (np.arange(n, dtype=np.float32) * np.float32(0.1)).astype(np.float32)
+                s = torch.sum(torch.from_numpy(a)).item()
+                lines.append("A %d %s" % (n, h32(s)))
+                break
+            lines.append("%d %s %s" % (n, f32s(a), h32(s)))
+    with open(os.path.join(OUT, "parity_torch_sum.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# HistogramObserver streams
+# ---------------------------------------------------------------------------------------------
+def streams():
+    rng = np.random.default_rng(101)
+    s = {}
+    # ranges that grow between batches (signed, crossing the int() truncation of torch 1.13)
+    s["growing"] = [rng.standard_normal(300) * (0.3 + 0.5 * k) for k in range(6)]
+    # ReLU activations: many exact zeros, one-sided
+    s["relu"] = [np.maximum(rng.standard_normal(400) * (1.0 + 0.2 * k), 0) for k in range(5)]
+    # small activations inside (-1, 1): int() truncates the histc range to 0, torch falls back to min/max
+    s["small"] = [rng.standard_normal(300) * 0.2 + 0.05 * k for k in range(5)]
+    # an outlier batch in the middle
+    b = [rng.standard_normal(300) * 2.0 for _ in range(5)]
+    b[2][17] = 85.0
+    s["outlier"] = b
+    # constant batches: first constant, then varied, then constant again
+    s["constant"] = [np.full(50, 1.5), np.full(40, 1.5), rng.standard_normal(200) * 3, np.full(30, -0.25),
+                     rng.uniform(-2, 6, 200)]
+    s["const_zero"] = [np.zeros(64), rng.uniform(0.0, 4.0, 256), np.zeros(64)]
+    # shrinking range (combined range unchanged: counts added directly) and shifting ranges
+    s["shrink_shift"] = [rng.uniform(-10, 10, 300), rng.uniform(-3, 3, 300), rng.uniform(5, 40, 300),
+                         rng.uniform(-60, -20, 200)]
+    # digit-classifier-like activations: lognormal positive with large batches
+    s["lognormal"] = [rng.lognormal(-1.0, 1.0, 600) for _ in range(4)]
+    return {k: [np.asarray(v, dtype=np.float32) for v in vs] for k, vs in s.items()}
+
+
+CONFIGS = [  # name, kwargs
+    ("quint8_affine", dict(dtype=torch.quint8, qscheme=torch.per_tensor_affine)),
+    ("qint8_symmetric", dict(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)),
+    ("quint8_0_127", dict(dtype=torch.quint8, qscheme=torch.per_tensor_affine, quant_min=0, quant_max=127)),
+    ("qint8_affine_reduce", dict(dtype=torch.qint8, qscheme=torch.per_tensor_affine, reduce_range=True)),
+]
+
+
+def write_torch_histogram():
+    lines = ["# S name bins upsample_rate nbatches",
+             "# B n values...                               (one line per batch)",
+             "# M min_val max_val                           (observer state after each batch)",
+             "# H histogram...                              (final)",
+             "# Q config new_min new_max scale zero_point   (calculate_qparams, search result)"]
+    for name, batches in streams().items():
+        for bins in ([2048, 256] if name in ("growing", "outlier", "lognormal") else [2048]):
+            lines.append("S %s %d 128 %d" % (name, bins, len(batches)))
+            states = []
+            obs = {c: HistogramObserver(bins=bins, **kw) for c, kw in CONFIGS}
+            for b in batches:
+                lines.append("B %d %s" % (b.size, f32s(b)))
+                for o in obs.values():
+                    o(torch.from_numpy(b.copy()))
+                o = obs[CONFIGS[0][0]]
+                lines.append("M %s %s" % (h32(o.min_val.item()), h32(o.max_val.item())))
+            o = obs[CONFIGS[0][0]]
+            lines.append("H %s" % f32s(o.histogram.numpy()))
+            for c, _ in CONFIGS:
+                o = obs[c]
+                lo, hi = o._non_linear_param_search()
+                scale, zp = o.calculate_qparams()
+                lines.append("Q %s %s %s %s %d" % (c, h32(lo.item()), h32(hi.item()), h32(scale.item()),
+                                                   int(zp.item())))
+    with open(os.path.join(OUT, "parity_torch_histogram.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    write_torch_sum()
+    write_torch_histogram()
