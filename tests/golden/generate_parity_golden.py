@@ -7,6 +7,8 @@
 # Writes tests/golden/data/parity_*.txt. Floats are hex bit patterns (float32: 8 digits, float64: 16).
 #
 #   parity_torch_sum.txt        torch.sum of float32 vectors (torch's cascade summation, AVX2 build)
+#   parity_binning.txt          the bin np.histogram and torch.histc give each value (edge values,
+#                               their float32 neighbours, random values, values just outside)
 #   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
 #                               min/max after every batch, and calculate_qparams for several configs
 import os
@@ -120,6 +122,53 @@ def write_torch_histogram():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# Binning rules, per element: each value histogrammed alone
+# ---------------------------------------------------------------------------------------------
+def np_bin(v, lo, hi, bins, f32_range):
+    r = (np.float32(lo), np.float32(hi)) if f32_range else (float(lo), float(hi))
+    h, _ = np.histogram(np.array([v], dtype=np.float32), bins=bins, range=r)
+    nz = np.nonzero(h)[0]
+    return int(nz[0]) if nz.size else -1
+
+
+def torch_bin(v, lo, hi, bins):
+    h = torch.histc(torch.tensor([v], dtype=torch.float32), bins=bins, min=float(lo), max=float(hi))
+    nz = torch.nonzero(h).reshape(-1)
+    return int(nz[0]) if nz.numel() else -1
+
+
+def write_binning():
+    rng = np.random.default_rng(7)
+    cases = [(-1.0, 1.0, 2048), (0.0, 6.2831855, 2048), (-3.3, 0.7, 100), (1e-3, 1.7e-3, 2048),
+             (-1000.5, 2000.25, 128), (0.0, 0.1, 2048)]
+    lines = ["# C lo hi bins        then one line per value: x numpy_f32_range numpy_f64_range torch_histc",
+             "# (bin -1: dropped, outside [lo, hi])"]
+    for lo, hi, bins in cases:
+        lo32, hi32 = np.float32(lo), np.float32(hi)
+        lines.append("C %s %s %d" % (h32(lo32), h32(hi32), bins))
+        e32 = np.linspace(lo32, hi32, bins + 1, dtype=np.float32)
+        e64 = np.linspace(float(lo32), float(hi32), bins + 1).astype(np.float32)
+        pick = rng.choice(bins + 1, size=min(bins + 1, 120), replace=False)
+        vals = set()
+        for e in (e32, e64):
+            for k in pick:
+                v = e[k]
+                vals.update([v, np.nextafter(v, np.float32(-np.inf)), np.nextafter(v, np.float32(np.inf))])
+        # the nominal edges lo + k * (hi - lo) / bins in float64, rounded to float32
+        for k in pick[:60]:
+            v = np.float32(float(lo32) + k * (float(hi32) - float(lo32)) / bins)
+            vals.update([v, np.nextafter(v, np.float32(-np.inf)), np.nextafter(v, np.float32(np.inf))])
+        vals.update(rng.uniform(float(lo32), float(hi32), 60).astype(np.float32).tolist())
+        vals = sorted(np.float32(v) for v in vals)
+        for v in vals:
+            lines.append("%s %d %d %d" % (h32(v), np_bin(v, lo32, hi32, bins, True),
+                                          np_bin(v, lo32, hi32, bins, False), torch_bin(v, lo32, hi32, bins)))
+    with open(os.path.join(OUT, "parity_binning.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    write_binning()
     write_torch_sum()
     write_torch_histogram()
