@@ -9,6 +9,10 @@
 #   parity_torch_sum.txt        torch.sum of float32 vectors (torch's cascade summation, AVX2 build)
 #   parity_binning.txt          the bin np.histogram and torch.histc give each value (edge values,
 #                               their float32 neighbours, random values, values just outside)
+#   parity_fold.txt             torch.nn.utils.fusion fuse_conv_bn_weights / fuse_linear_bn_weights on
+#                               grouped, depthwise, transposed and Linear layers with large running
+#                               means (grouped ConvTranspose: torch's arithmetic on the correct
+#                               channels, as pytorch/pytorch PR #184076 computes it)
 #   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
 #                               min/max after every batch, and calculate_qparams for several configs
 import os
@@ -17,6 +21,7 @@ import struct
 import numpy as np
 import torch
 from torch.ao.quantization.observer import HistogramObserver
+from torch.nn.utils.fusion import fuse_conv_bn_weights, fuse_linear_bn_weights
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 torch.set_num_threads(1)
@@ -168,7 +173,78 @@ def write_binning():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# BatchNorm folding with torch's arithmetic
+# ---------------------------------------------------------------------------------------------
+def t32(t):
+    return "-" if t is None else f32s(t.detach().numpy())
+
+
+def write_fold():
+    g = torch.Generator().manual_seed(1206)
+    lines = ["# F name layout groups eps(float64 hex) / S shape / W / b / mean / var / gamma / beta / FW / FB",
+             "# ('-' = absent)"]
+
+    def bn(c, big):
+        mean = torch.randn(c, generator=g) * (3e3 if big else 1.0)
+        var = torch.exp(torch.empty(c).uniform_(-9.0, 6.0, generator=g))
+        gamma = torch.randn(c, generator=g)
+        beta = torch.randn(c, generator=g) * 10
+        return mean, var, gamma, beta
+
+    def emit(name, layout, groups, eps, w, b, mean, var, gamma, beta, fw, fb):
+        lines.append("F %s %s %d %s" % (name, layout, groups, h64(eps)))
+        lines.append("S " + " ".join(str(d) for d in w.shape))
+        for key, t in (("W", w), ("b", b), ("mean", mean), ("var", var), ("gamma", gamma), ("beta", beta),
+                       ("FW", fw), ("FB", fb)):
+            lines.append("%s %s" % (key, t32(t)))
+
+    convs = [("conv2d_g1", 8, 3, 1, (3, 3)), ("conv2d_g2", 8, 6, 2, (3, 3)), ("depthwise", 12, 12, 12, (3, 3)),
+             ("depthwise_mult2", 12, 6, 6, (5, 5)), ("conv1d_g4", 16, 8, 4, (3,)), ("conv3d", 4, 2, 1, (2, 2, 2))]
+    for name, cout, cin, groups, k in convs:
+        for big in (False, True):
+            for has_bias, affine in ((True, True), (False, True), (True, False)):
+                w = torch.randn((cout, cin // groups) + k, generator=g)
+                b = torch.randn(cout, generator=g) if has_bias else None
+                mean, var, gamma, beta = bn(cout, big)
+                if not affine:
+                    gamma, beta = None, None
+                eps = 1e-5 if big else 1e-3
+                fw, fb = fuse_conv_bn_weights(w, b, mean, var, eps, gamma, beta)
+                emit("%s_%s_%s_%s" % (name, "bigmean" if big else "mean", "bias" if has_bias else "nobias",
+                                      "affine" if affine else "plain"), "oihw", groups, eps, w, b, mean, var, gamma,
+                     beta, fw, fb)
+    # ConvTranspose: weight [I, O/groups, k...]
+    for name, cin, cout, groups, k in [("convtranspose2d_g1", 6, 8, 1, (3, 3)), ("convtranspose2d_g3", 6, 9, 3, (2, 2)),
+                                       ("convtranspose1d_dw", 8, 8, 8, (4,))]:
+        for big in (False, True):
+            w = torch.randn((cin, cout // groups) + k, generator=g)
+            b = torch.randn(cout, generator=g)
+            mean, var, gamma, beta = bn(cout, big)
+            eps = 1e-5
+            if groups == 1:
+                fw, fb = fuse_conv_bn_weights(w, b, mean, var, eps, gamma, beta, transpose=True)
+            else:  # torch's arithmetic on the right channels (pytorch/pytorch#180995, PR #184076)
+                fb = (b - mean) * torch.rsqrt(var + eps) * gamma + beta  # fusion.py's bias line
+                scale = (gamma * torch.rsqrt(var + eps)).reshape([groups, 1, cout // groups] + [1] * len(k))
+                fw = (w.reshape([groups, cin // groups, cout // groups] + list(k)) * scale).reshape(w.shape)
+            emit("%s_%s" % (name, "bigmean" if big else "mean"), "iohw", groups, eps, w, b, mean, var, gamma, beta,
+                 fw, fb)
+    for big in (False, True):
+        for has_bias in (True, False):
+            w = torch.randn(10, 7, generator=g)
+            b = torch.randn(10, generator=g) if has_bias else None
+            mean, var, gamma, beta = bn(10, big)
+            eps = 1e-5
+            fw, fb = fuse_linear_bn_weights(w, b, mean, var, eps, gamma, beta)
+            emit("linear_%s_%s" % ("bigmean" if big else "mean", "bias" if has_bias else "nobias"), "oihw", 1, eps, w,
+                 b, mean, var, gamma, beta, fw, fb)
+    with open(os.path.join(OUT, "parity_fold.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    write_fold()
     write_binning()
     write_torch_sum()
     write_torch_histogram()
