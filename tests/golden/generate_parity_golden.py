@@ -13,6 +13,8 @@
 #                               grouped, depthwise, transposed and Linear layers with large running
 #                               means (grouped ConvTranspose: torch's arithmetic on the correct
 #                               channels, as pytorch/pytorch PR #184076 computes it)
+#   parity_presets.txt          torch.ao default observers / fake-quants (the presets' namesakes) on
+#                               batch streams: their scale / zero point (per channel where they are)
 #   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
 #                               min/max after every batch, and calculate_qparams for several configs
 import os
@@ -243,7 +245,47 @@ def write_fold():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# Presets: torch's own default observers / fake-quants
+# ---------------------------------------------------------------------------------------------
+def write_presets():
+    import torch.ao.quantization as tq
+    rng = np.random.default_rng(55)
+    data = {
+        "normal": [rng.standard_normal((4, 16)) * (1 + k) for k in range(3)],
+        "relu": [np.maximum(rng.standard_normal((4, 16)) * 3, 0) for _ in range(3)],
+        "shifted": [rng.uniform(0.5, 7.0, (4, 16)) for _ in range(3)],
+        "tiny": [rng.standard_normal((4, 16)) * 1e-6 for _ in range(2)],
+    }
+    makers = [
+        ("pytorch_default_observer", tq.default_observer),
+        ("pytorch_default_weight_observer", tq.default_weight_observer),
+        ("pytorch_default_per_channel_weight_observer", tq.default_per_channel_weight_observer),
+        ("pytorch_default_histogram_observer", tq.default_histogram_observer),
+        ("pytorch_default_fake_quant", tq.default_fake_quant),
+        ("pytorch_default_weight_fake_quant", tq.default_weight_fake_quant),
+        ("pytorch_default_per_channel_weight_fake_quant", tq.default_per_channel_weight_fake_quant),
+    ]
+    lines = ["# D name nbatches / B values (4x16, row-major) ... / P preset scale... zero_point..."]
+    for dname, batches in data.items():
+        batches = [np.asarray(b, dtype=np.float32) for b in batches]
+        lines.append("D %s %d" % (dname, len(batches)))
+        for b in batches:
+            lines.append("B " + f32s(b))
+        for pname, mk in makers:
+            m = mk()
+            for b in batches:
+                m(torch.from_numpy(b.copy()))
+            scale, zp = m.calculate_qparams()
+            sc = scale.reshape(-1).tolist()
+            zs = zp.reshape(-1).tolist()
+            lines.append("P %s %d %s %s" % (pname, len(sc), " ".join(h32(v) for v in sc), " ".join(str(int(z)) for z in zs)))
+    with open(os.path.join(OUT, "parity_presets.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    write_presets()
     write_fold()
     write_binning()
     write_torch_sum()

@@ -129,6 +129,7 @@ class FixedHistogram {
     v.bins = b_.bins;
     v.lo = b_.lo;
     v.hi = b_.hi;
+    v.absolute = b_.absolute;
     return v;
   }
 
@@ -236,6 +237,7 @@ class ChannelFixedHistogram {
     v.bins = bins_;
     v.lo = lo_[c];
     v.hi = hi_[c];
+    v.absolute = absolute_;
     return v;
   }
 
