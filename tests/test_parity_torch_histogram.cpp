@@ -115,7 +115,8 @@ TEST(ParityTorchHistogram, StreamsEqualTorch) {
 }
 
 TEST(ParityTorchHistogram, ErrorsAndNonFinite) {
-  EXPECT_THROW(qkern::TorchHistogramObserver(15), qkern::InvalidArgument);
+  EXPECT_THROW(qkern::TorchHistogramObserver(1), qkern::InvalidArgument);
+  EXPECT_NO_THROW(qkern::TorchHistogramObserver(15));
   EXPECT_THROW(qkern::TorchHistogramObserver(2048, 0), qkern::InvalidArgument);
   qkern::TorchHistogramObserver o(256);
   EXPECT_THROW(o.qparams(), qkern::DataError);

@@ -15,6 +15,13 @@
 #                               channels, as pytorch/pytorch PR #184076 computes it)
 #   parity_presets.txt          torch.ao default observers / fake-quants (the presets' namesakes) on
 #                               batch streams: their scale / zero point (per channel where they are)
+#   parity_modelopt.txt         ModelOpt HistogramCalibrator (NVIDIA/TensorRT-Model-Optimizer
+#                               modelopt/torch/quantization/calib/histogram.py + tensor_quant.py at
+#                               0af26b2a6f975222718c6bdd914a047442150803; ModelOpt is not packaged, so
+#                               collect() and compute_amax() are transcribed below, running the same
+#                               torch / numpy calls), torch and numpy paths, on batch streams: edges,
+#                               counts and amax (entropy / mse / percentile); plus torch.linspace,
+#                               torch.arange and np.arange (float32) outputs
 #   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
 #                               min/max after every batch, and calculate_qparams for several configs
 import os
@@ -107,7 +114,7 @@ def write_torch_histogram():
              "# H histogram...                              (final)",
              "# Q config new_min new_max scale zero_point   (calculate_qparams, search result)"]
     for name, batches in streams().items():
-        for bins in ([2048, 256] if name in ("growing", "outlier", "lognormal") else [2048]):
+        for bins in ([2048, 256, 47] if name in ("growing", "outlier", "lognormal") else [2048]):
             lines.append("S %s %d 128 %d" % (name, bins, len(batches)))
             states = []
             obs = {c: HistogramObserver(bins=bins, **kw) for c, kw in CONFIGS}
@@ -284,7 +291,162 @@ def write_presets():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# ModelOpt HistogramCalibrator (transcribed; see the header)
+# ---------------------------------------------------------------------------------------------
+class ModelOptHistogramCalibrator:
+    def __init__(self, num_bins=2048, skip_zeros=False, torch_hist=True):
+        self._num_bins = num_bins
+        self._skip_zeros = skip_zeros
+        self._torch_hist = torch_hist
+        self._calib_bin_edges = None
+        self._calib_hist = None
+
+    def collect(self, x):
+        if torch.min(x) < 0.0:
+            x = x.abs()
+        x = x.float()
+        if not self._torch_hist:
+            x_np = x.cpu().detach().numpy()
+            if self._skip_zeros:
+                x_np = x_np[np.where(x_np != 0)]
+            if self._calib_bin_edges is None and self._calib_hist is None:
+                self._calib_hist, self._calib_bin_edges = np.histogram(x_np, bins=self._num_bins)
+            else:
+                temp_amax = np.max(x_np)
+                if temp_amax > self._calib_bin_edges[-1]:
+                    width = self._calib_bin_edges[1] - self._calib_bin_edges[0]
+                    new_bin_edges = np.arange(self._calib_bin_edges[-1] + width, temp_amax + width, width)
+                    self._calib_bin_edges = np.hstack((self._calib_bin_edges, new_bin_edges))
+                hist, self._calib_bin_edges = np.histogram(x_np, bins=self._calib_bin_edges)
+                hist[: len(self._calib_hist)] += self._calib_hist
+                self._calib_hist = hist
+        else:
+            with torch.no_grad():
+                if self._skip_zeros:
+                    x = x[torch.where(x != 0)]
+                x_max = x.max()
+                if self._calib_bin_edges is None and self._calib_hist is None:
+                    self._calib_hist = torch.histc(x, bins=self._num_bins, min=0, max=x_max)
+                    self._calib_bin_edges = torch.linspace(0, x_max, self._num_bins + 1)
+                else:
+                    if x_max > self._calib_bin_edges[-1]:
+                        width = self._calib_bin_edges[1] - self._calib_bin_edges[0]
+                        self._num_bins = int((x_max / width).ceil().item())
+                        self._calib_bin_edges = torch.arange(0, x_max + width, width, device=x.device)
+                    hist = torch.histc(x, bins=self._num_bins, min=0, max=self._calib_bin_edges[-1])
+                    hist[: self._calib_hist.numel()] += self._calib_hist
+                    self._calib_hist = hist
+
+    def arrays(self):
+        if isinstance(self._calib_hist, torch.Tensor):
+            return self._calib_hist.int().cpu().numpy(), self._calib_bin_edges.cpu().numpy()
+        return self._calib_hist, self._calib_bin_edges
+
+
+def modelopt_tensor_quant_fake(inputs, amax, num_bits=8, unsigned=False, narrow_range=True):
+    # tensor_quant.py _tensor_quant + FakeTensorQuantFunction's CPU path (legacy_quant_func)
+    max_bound = torch.tensor((2.0 ** (num_bits - 1 + int(unsigned))) - 1.0, device=amax.device)
+    min_bound = 0 if unsigned else (-max_bound if narrow_range else -max_bound - 1)
+    scale = max_bound / amax
+    epsilon = 1.0 / (1 << 24)
+    min_amax = amax.min()
+    if min_amax <= epsilon:
+        zero_amax_mask = amax <= epsilon
+        scale[zero_amax_mask] = 0
+    outputs = torch.clamp((inputs * scale).round_(), min_bound, max_bound)
+    if min_amax <= epsilon:
+        scale[zero_amax_mask] = 1.0
+    return outputs / scale.to(inputs.dtype)
+
+
+def modelopt_mse_torch(calib_hist, calib_bin_edges, num_bits, unsigned, stride=1, start_bin=128):
+    counts = torch.from_numpy(calib_hist[:]).float()
+    edges = torch.from_numpy(calib_bin_edges[:]).float()
+    centers = (edges[1:] + edges[:-1]) / 2
+    mses = []
+    arguments = []
+    for i in range(start_bin, len(centers), stride):
+        amax = centers[i]
+        quant_centers = modelopt_tensor_quant_fake(centers, amax, num_bits, unsigned)
+        mse = ((quant_centers - centers) ** 2 * counts).mean()
+        mses.append(mse.cpu())
+        arguments.append(i)
+    argmin = np.argmin(mses)
+    return centers[arguments[argmin]].item()
+
+
+def write_modelopt():
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from generate_fit_golden import modelopt_entropy, modelopt_percentile
+
+    lines = ["# L start end steps  values   (torch.linspace float32)",
+             "# A start end step   values   (torch.arange, float32 tensors as arguments)",
+             "# N start stop step  values   (np.arange on np.float32 scalars)",
+             "# S name path(torch|numpy) num_bins skip_zeros nbatches / B values / E edges / C counts",
+             "# R method num_bits unsigned stride start_bin percentile(f64) amax(f32)   ('-' = ModelOpt raises)"]
+    rng = np.random.default_rng(77)
+    for end, steps in [(1.0, 17), (3.7, 16), (0.3, 33), (123.456, 101), (2.5, 2049), (1e-3, 257), (7.0, 15)]:
+        e = torch.linspace(0, torch.tensor(end, dtype=torch.float32), steps)
+        lines.append("L %s %s %d %s" % (h32(0), h32(np.float32(end)), steps, f32s(e.numpy())))
+    for mx, w in [(1.0, 0.01), (5.3, 0.0025), (2.5, 2.5 / 2048), (100.0, 0.7)]:
+        mx32, w32 = torch.tensor(mx, dtype=torch.float32), torch.tensor(w, dtype=torch.float32)
+        e = torch.arange(0, mx32 + w32, w32)
+        lines.append("A %s %s %s %s" % (h32(0), h32((mx32 + w32).item()), h32(w32.item()), f32s(e.numpy())))
+    for st, sp, w in [(1.0, 1.5, 0.01), (2.5, 9.1, 0.0123), (0.25, 0.3, 1e-4)]:
+        a = np.arange(np.float32(st), np.float32(sp), np.float32(w))  # float64 result (numpy's promotion)
+        lines.append("N %s %s %s %s" % (h32(st), h32(sp), h32(w), " ".join(h64(v) for v in a)))
+
+    streams = {
+        "growing": [rng.standard_normal(300) * (0.5 + 0.4 * k) for k in range(4)],
+        "relu_zeros": [np.maximum(rng.standard_normal(400) * 2, 0) for _ in range(4)],
+        "outlier": [rng.standard_normal(300) for _ in range(4)],
+        "shrinking": [rng.uniform(-8, 8, 300), rng.uniform(-2, 2, 300), rng.uniform(0, 1, 300)],
+        "constant_first": [np.full(64, 0.75), rng.uniform(0, 3, 300), rng.uniform(0, 1, 200)],
+    }
+    streams["outlier"][2][5] = 12.0
+    for name, batches in streams.items():
+        batches = [np.asarray(b, dtype=np.float32) for b in batches]
+        for path in ("torch", "numpy"):
+            for skip in ([False, True] if name == "relu_zeros" else [False]):
+                nb = 2048 if name == "shrinking" else 512
+                c = ModelOptHistogramCalibrator(num_bins=nb, skip_zeros=skip, torch_hist=(path == "torch"))
+                lines.append("S %s %s %d %d %d" % (name, path, nb, int(skip), len(batches)))
+                for b in batches:
+                    lines.append("B " + f32s(b))
+                    c.collect(torch.from_numpy(b.copy()))
+                hist, edges = c.arrays()
+                if edges.dtype == np.float32:
+                    lines.append("E " + f32s(edges))
+                else:
+                    lines.append("E64 " + " ".join(h64(v) for v in edges))
+                lines.append("C " + " ".join(str(int(v)) for v in hist))
+                if path == "torch":
+                    lines.append("F " + f32s(c._calib_hist.numpy()))
+                # (the literal entropy transcription is O(bins^2) Python: larger strides on 2048 bins)
+                for nbits, uns, stride, start in ((8, False, 1 if nb == 512 else 8, 128), (8, True, 4, 100),
+                                                  (4, False, 8, 16)):
+                    try:
+                        a = modelopt_entropy(hist.astype(np.int64).copy(), edges, nbits, uns, stride, start)
+                        a = h32(torch.tensor(a.item()).item())
+                    except (RuntimeError, IndexError, ValueError):
+                        a = "-"
+                    lines.append("R entropy %d %d %d %d %s %s" % (nbits, int(uns), stride, start, h64(0), a))
+                    try:
+                        a = h32(modelopt_mse_torch(hist, edges, nbits, uns, stride, start))
+                    except (RuntimeError, IndexError, ValueError):
+                        a = "-"
+                    lines.append("R mse %d %d %d %d %s %s" % (nbits, int(uns), stride, start, h64(0), a))
+                for p in (99.99, 99.9, 50.0):
+                    a = modelopt_percentile(hist, edges, p)
+                    lines.append("R percentile 8 0 1 128 %s %s" % (h64(p), h32(torch.tensor(a.item()).item())))
+    with open(os.path.join(OUT, "parity_modelopt.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    write_modelopt()
     write_presets()
     write_fold()
     write_binning()

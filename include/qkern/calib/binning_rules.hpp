@@ -28,6 +28,41 @@
 #include "qkern/core/strict_float.hpp"
 
 namespace qkern {
+namespace detail {
+namespace torch113 {
+
+// torch.linspace(start, end, steps) in float32 on CPU (RangeFactoriesKernel.cpp linspace_kernel,
+// AVX2 build): step = (end - start) / (steps - 1) in float32; first half start + step * i, second
+// half end - step * (steps - 1 - i), each one fused multiply-add (the AVX2 build contracts them);
+// vectors of 8 take every lane from their first index's formula: lane k = base + (k * step), two
+// roundings (Vectorized<float>::arange); the last steps % 16 values are computed one by one.
+// (Established against torch 1.13's output: tests/golden/data/parity_modelopt.txt 'L' lines.)
+inline std::vector<float> linspace(float start, float end, std::size_t steps) {
+  std::vector<float> out(steps);
+  if (steps == 0) return out;
+  if (steps == 1) {
+    out[0] = start;
+    return out;
+  }
+  const float step = strict::div(strict::sub(end, start), static_cast<float>(steps - 1));
+  const std::size_t halfway = steps / 2;
+  auto scalar = [&](std::size_t idx) -> float {
+    if (idx < halfway) return strict::opaque(std::fma(step, static_cast<float>(idx), start));
+    return strict::opaque(std::fma(-step, static_cast<float>(steps - idx - 1), end));
+  };
+  std::size_t i = 0;
+  for (; i + 16 <= steps; i += 16)  // pairs of vectors (Loops.h vectorized_loop), then the tail
+    for (std::size_t v = i; v < i + 16; v += 8) {
+      const float base = scalar(v);
+      out[v] = base;
+      for (std::size_t k = 1; k < 8; ++k) out[v + k] = strict::add(base, strict::mul(static_cast<float>(k), step));
+    }
+  for (; i < steps; ++i) out[i] = scalar(i);
+  return out;
+}
+
+}  // namespace torch113
+}  // namespace detail
 
 /// Whose formula maps a value to a bin of a uniform histogram (see the file comment).
 enum class BinRule : std::uint8_t {
@@ -58,30 +93,52 @@ class ToolBinning {
  public:
   ToolBinning() = default;
   ToolBinning(BinRule rule, float lo, float hi, std::size_t bins) : rule_(rule), lo_(lo), hi_(hi), bins_(bins) {
+    init(double(lo), double(hi));
+  }
+
+  /// np.histogram with a range of Python floats that need not be float32 values (e.g. numpy's own
+  /// [v - 0.5, v + 0.5] for constant data): norm and edges from the float64 bounds, comparisons and
+  /// the subtraction against their float32 roundings, as numpy does on float32 data.
+  static ToolBinning numpy_python_range(double lo, double hi, std::size_t bins) {
+    ToolBinning b;
+    b.rule_ = BinRule::numpy_float64_range;
+    b.lo_ = static_cast<float>(lo);
+    b.hi_ = static_cast<float>(hi);
+    b.bins_ = bins;
+    b.init(lo, hi);
+    return b;
+  }
+
+ private:
+  void init(double lo64, double hi64) {
+    const float lo = lo_, hi = hi_;
+    const std::size_t bins = bins_;
+    const BinRule rule = rule_;
     if (bins < 1 || bins > (std::size_t{1} << 24))
       detail::throw_invalid("bins", "must be in [1, 2^24], got " + std::to_string(bins));
     if (!strict::finite(lo)) detail::throw_invalid("lo", "must be finite");
     if (!strict::finite(hi)) detail::throw_invalid("hi", "must be finite");
-    if (!(lo < hi)) detail::throw_invalid("hi", "must be greater than lo");
+    if (!(lo < hi) || !(lo64 < hi64)) detail::throw_invalid("hi", "must be greater than lo");
     using namespace strict;
     const double n = static_cast<double>(bins);
     switch (rule) {
       case BinRule::qkern:
         factor_ = static_cast<float>(div(n, sub(double(hi), double(lo))));
         break;
-      case BinRule::torch_histc:
-        width_ = sub(hi, lo);
+      case BinRule::torch_histc:  // histc's last edge is linspace's (see detail::torch113::histc)
+        top_ = (bins + 1) % 16 == 0 ? detail::torch113::linspace(lo, hi, bins + 1).back() : hi;
+        width_ = sub(top_, lo);
         factor_ = static_cast<float>(bins);
         break;
       case BinRule::numpy:
       case BinRule::numpy_float64_range: {
         const bool f32 = rule == BinRule::numpy;
-        const double delta = f32 ? double(sub(hi, lo)) : sub(double(hi), double(lo));
+        const double delta = f32 ? double(sub(hi, lo)) : sub(hi64, lo64);
         factor_ = static_cast<float>(div(n, delta));
         // np.linspace works in float64 whatever the range's type (asanyarray(lo) * 1.0 is float64)
-        const double step = div(sub(double(hi), double(lo)), n);
+        const double step = div(sub(hi64, lo64), n);
         edges_.resize(bins + 1);
-        for (std::size_t k = 0; k < bins; ++k) edges_[k] = static_cast<float>(add(mul(double(k), step), double(lo)));
+        for (std::size_t k = 0; k < bins; ++k) edges_[k] = static_cast<float>(add(mul(double(k), step), lo64));
         edges_[bins] = hi;
         break;
       }
@@ -90,6 +147,7 @@ class ToolBinning {
       detail::throw_invalid("hi", "range [lo, hi] is too narrow or too wide for float32 bins");
   }
 
+ public:
   BinRule rule() const { return rule_; }
   float lo() const { return lo_; }
   float hi() const { return hi_; }
@@ -100,7 +158,7 @@ class ToolBinning {
   /// The bin of finite v: -1 below lo, bins() above hi.
   std::int64_t bin(float v) const {
     if (v < lo_) return -1;
-    if (v > hi_) return static_cast<std::int64_t>(bins_);
+    if (v > (rule_ == BinRule::torch_histc ? top_ : hi_)) return static_cast<std::int64_t>(bins_);
     const std::int64_t last = static_cast<std::int64_t>(bins_) - 1;
     using namespace strict;
     switch (rule_) {
@@ -127,7 +185,7 @@ class ToolBinning {
   BinRule rule_ = BinRule::qkern;
   float lo_ = 0.0f, hi_ = 1.0f;
   std::size_t bins_ = 1;
-  float factor_ = 1.0f, width_ = 1.0f;
+  float factor_ = 1.0f, width_ = 1.0f, top_ = 1.0f;
   std::vector<float> edges_;
 };
 

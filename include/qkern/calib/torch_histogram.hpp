@@ -25,9 +25,7 @@
 // Deviations kept on purpose (docs/porting.md): non-finite values are skipped and counted (torch
 // 1.13 raises on +-Inf in histc and lets NaN poison min/max); no data gives a DataError instead of
 // torch's warning and (1.0, 0); per-bin counts above 2^24 match torch only for single-threaded
-// histc (torch splits inputs above 32768 elements across threads, each saturating separately);
-// bins such that bins + 1 is a multiple of 16 are rejected (torch's vectorised linspace then
-// computes the last edge differently).
+// histc (torch splits inputs above 32768 elements across threads, each saturating separately).
 #pragma once
 
 #include <cmath>
@@ -38,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit_options.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/error.hpp"
@@ -132,7 +131,10 @@ inline void histc(const float* x, std::size_t n, std::vector<float>& hist, doubl
   if (!(std::fabs(lo) <= std::numeric_limits<float>::max() && std::fabs(hi) <= std::numeric_limits<float>::max()))
     throw DataError("torch-compatible histogram: histc range [" + std::to_string(lo) + ", " + std::to_string(hi) +
                     "] does not fit in float32 (torch raises here too)");
-  const float L = static_cast<float>(lo), H = static_cast<float>(hi);
+  // histc reads its outer edges from torch.linspace(lo, hi, bins + 1): the first is lo; the last is
+  // hi except when bins + 1 is a multiple of 16 (then a vector lane computes it).
+  const float L = static_cast<float>(lo);
+  const float H = (bins + 1) % 16 == 0 ? linspace(L, static_cast<float>(hi), bins + 1).back() : static_cast<float>(hi);
   const float width = strict::sub(H, L);
   if (!(width > 0.0f) || !strict::finite(width))
     throw DataError("torch-compatible histogram: histc range width is not a positive finite float32");
@@ -262,12 +264,10 @@ inline std::pair<float, float> torch_histogram_search(const std::vector<float>& 
 /// mergeable (torch's update depends on batch order); use HistogramObserver for exact statistics.
 class TorchHistogramObserver {
  public:
-  /// Throws InvalidArgument naming "bins" (< 2, or bins + 1 a multiple of 16) or "upsample_rate" (0).
+  /// Throws InvalidArgument naming "bins" (outside [2, 2^24]) or "upsample_rate" (outside [1, 2^20]).
   explicit TorchHistogramObserver(std::size_t bins = 2048, std::size_t upsample_rate = 128)
       : hist_(bins, 0.0f), upsample_(upsample_rate) {
     if (bins < 2 || bins > (std::size_t{1} << 24)) detail::throw_invalid("bins", "must be in [2, 2^24]");
-    if ((bins + 1) % 16 == 0)
-      detail::throw_invalid("bins", "bins + 1 must not be a multiple of 16 (torch's linspace edge differs there)");
     if (upsample_rate == 0 || upsample_rate > (std::size_t{1} << 20))
       detail::throw_invalid("upsample_rate", "must be in [1, 2^20]");
   }
