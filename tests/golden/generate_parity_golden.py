@@ -22,6 +22,8 @@
 #                               torch / numpy calls), torch and numpy paths, on batch streams: edges,
 #                               counts and amax (entropy / mse / percentile); plus torch.linspace,
 #                               torch.arange and np.arange (float32) outputs
+#   parity_per_channel_f64.txt  torch.quantize_per_channel with float64 scales (int64 zero points):
+#                               the codes and the dequantized values
 #   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
 #                               min/max after every batch, and calculate_qparams for several configs
 import os
@@ -445,7 +447,37 @@ def write_modelopt():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# Per-channel quantize / dequantize with float64 scales
+# ---------------------------------------------------------------------------------------------
+def write_per_channel_f64():
+    rng = np.random.default_rng(64)
+    lines = ["# T dtype C inner / S scales (f64 hex) / Z zero points / X values (f32) / Q codes / D dequantized (f32)"]
+    for dtype, qmin, qmax in ((torch.qint8, -128, 127), (torch.quint8, 0, 255)):
+        for C, inner in ((3, 37), (5, 16)):
+            scales = rng.uniform(0.001, 0.2, C) * 10.0 ** rng.integers(-2, 2, C)
+            scales[0] = 0.1  # 3.1 / 0.1 style values: float(0.1) != 0.1
+            zps = rng.integers(qmin // 2 + 1, qmax // 2, C) if qmin == 0 else rng.integers(-20, 20, C)
+            x = np.empty((C, inner), dtype=np.float32)
+            for c in range(C):
+                codes = rng.integers(qmin, qmax + 1, inner)
+                x[c] = ((codes - zps[c]) * scales[c] + rng.uniform(-0.5, 0.5, inner) * scales[c]).astype(np.float32)
+                x[c, :4] = ((np.array([31, -7, 100, 55]) - 0) * scales[c]).astype(np.float32)  # on-grid values
+            st = torch.tensor(scales, dtype=torch.float64)
+            zt = torch.tensor(zps, dtype=torch.int64)
+            q = torch.quantize_per_channel(torch.from_numpy(x), st, zt, 0, dtype)
+            lines.append("T %s %d %d" % ("int8" if dtype == torch.qint8 else "uint8", C, inner))
+            lines.append("S " + " ".join(h64(v) for v in scales))
+            lines.append("Z " + " ".join(str(int(v)) for v in zps))
+            lines.append("X " + f32s(x))
+            lines.append("Q " + " ".join(str(int(v)) for v in q.int_repr().reshape(-1).tolist()))
+            lines.append("D " + f32s(q.dequantize().numpy()))
+    with open(os.path.join(OUT, "parity_per_channel_f64.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    write_per_channel_f64()
     write_modelopt()
     write_presets()
     write_fold()
