@@ -121,7 +121,7 @@ int main() {
   observer.update(t.data.data(), t.data.size());
   std::vector<analysis::FitCandidate> candidates;
   for (FitMethod m : {FitMethod::minmax, FitMethod::percentile, FitMethod::mse, FitMethod::entropy, FitMethod::sqnr})
-    candidates.push_back({fit_method_name(m), observer.qparams(m, DType::int8)});
+    candidates.push_back({fit_method_name(m), observer.qparams(m, DType::int8, FitOptions{Scheme::symmetric})});
   analysis::LayerNoiseTable noise;
   noise.add("activations", t.data.data(), t.data.size(), candidates);
   std::printf("%s", noise.table().c_str());

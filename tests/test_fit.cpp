@@ -54,6 +54,7 @@ TEST(Fit, EntropyAndMseEqualModelOptTranscriptionOnTheSameHistograms) {
     for (const auto& r : g.results) {
       if (r[1] == "percentile") continue;
       FitOptions o;
+      o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
       o.num_bits = std::stoi(r[2]);
       o.unsigned_range = r[3] == "1";
       o.stride = std::stoul(r[4]);
@@ -75,6 +76,7 @@ TEST(Fit, PercentileLeftEdgeEqualsModelOptTranscription) {
     for (const auto& r : g.results) {
       if (r[1] != "percentile") continue;
       FitOptions o;
+      o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
       o.percentile = f64_from_hex(r[6]);
       o.percentile_mode = PercentileMode::left_edge;
       EXPECT_EQ(fit_range(g.view(), FitMethod::percentile, o).max, f64_from_hex(r[7]))
@@ -165,6 +167,7 @@ TEST(Fit, SqnrClipsOutliersOfPeakedDataButNotUniformData) {
   peaked[0] = 1;
   peaked[2047] = 1;
   FitOptions o;
+  o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
   const FitRange s = fit_range(HistogramView{peaked.data(), 2048, -20.0, 20.0}, FitMethod::sqnr, o);
   EXPECT_LT(s.max, 19.0);  // two outliers are clipped (their noise x gamma is cheaper)
   EXPECT_GT(s.max, 2.0);
@@ -214,6 +217,7 @@ TEST(Fit, AffineMseBeatsMinMaxOnRealFakeQuantError) {
 
 TEST(Fit, EntropyDegenerateHistogramsGiveDocumentedResultsNeverNaN) {  // SF-13
   FitOptions o;
+  o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
   std::vector<std::uint64_t> one(2048, 0);
   one[0] = 1000;  // all mass in bin 0: ModelOpt's bins[0] = bins[1] erases it
   FitRange r = fit_range(HistogramView{one.data(), 2048, 0.0, 1.0}, FitMethod::entropy, o);
@@ -236,7 +240,7 @@ TEST(Fit, EntropyDegenerateHistogramsGiveDocumentedResultsNeverNaN) {  // SF-13
     EXPECT_EQ(e.argument(), "options.start_bin");
   }
   try {
-    fit_range(HistogramView{few.data(), 100, -1.0, 1.0}, FitMethod::entropy, {});
+    fit_range(HistogramView{few.data(), 100, -1.0, 1.0}, FitMethod::entropy, FitOptions{Scheme::symmetric});
     FAIL();
   } catch (const InvalidArgument& e) {
     EXPECT_EQ(e.argument(), "hist");
@@ -251,6 +255,7 @@ TEST(Fit, TiesResolveToTheSmallestClipValue) {  // SF-14
   c[1] = 10;
   const HistogramView h{c.data(), 2048, 0.0, 2048.0};
   FitOptions o;
+  o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
   o.start_bin = 600;
   const FitRange r = fit_range(h, FitMethod::mse, o);
   EXPECT_EQ(r.max, 600.5);
@@ -293,6 +298,7 @@ TEST(Fit, EveryMethodGivesValidParameters) {  // SF-15, SF-2, SF-3, SF-7, SF-8
     for (FitMethod m : kAllMethods)
       for (Scheme s : {Scheme::symmetric, Scheme::affine})
         for (bool p2 : {false, true}) {
+          if (m == FitMethod::entropy && s == Scheme::affine) continue;  // symmetric only (InvalidArgument)
           FitOptions o;
           o.scheme = s;
           o.power_of_two_scale = p2;
@@ -326,6 +332,7 @@ TEST(Fit, PowerOfTwoSearchesOnlyPowerOfTwoThresholds) {
   std::normal_distribution<double> nd(0.0, 1.0);
   auto c = sample_histogram(2048, 0.0, 6.0, 100000, [&] { return std::fabs(nd(rng)); });
   FitOptions o;
+  o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
   o.power_of_two_scale = true;
   for (FitMethod m : {FitMethod::mse, FitMethod::sqnr}) {
     const FitRange r = fit_range(HistogramView{c.data(), 2048, 0.0, 6.0}, m, o);
@@ -342,6 +349,7 @@ TEST(Fit, PerChannelFitsEachChannelIndependently) {
   const std::vector<HistogramView> views = {
       {a.data(), 512, 0.0, 4.0}, {b.data(), 512, 0.0, 0.5}, {z.data(), 512, 0.0, 0.0}};
   FitOptions o;
+  o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
   o.start_bin = 64;
   for (FitMethod m : kAllMethods) {
     const ChannelQuantParams cp = fit_params(views, m, DType::int8, o);
@@ -375,6 +383,7 @@ TEST(Fit, ErrorsNameTheirArgument) {  // SF-1, SF-9
   std::vector<std::uint64_t> empty(16, 0), c(16, 1);
   for (FitMethod m : kAllMethods) EXPECT_THROW(fit_range(HistogramView{empty.data(), 16, 0.0, 1.0}, m), DataError);
   FitOptions o;
+  o.scheme = Scheme::symmetric;  // FitOptions defaults to affine, as RangeOptions
   o.percentile = 100.5;
   try {
     fit_range(HistogramView{c.data(), 16, 0.0, 1.0}, FitMethod::percentile, o);

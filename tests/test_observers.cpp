@@ -219,8 +219,10 @@ TEST(ObserverFitMethods, EveryMethodFromOneCollectedHistogram) {
   const float minmax_scale = abs_obs.qparams(qkern::DType::int8, {qkern::Scheme::symmetric}).scale;
   for (qkern::FitMethod m : {qkern::FitMethod::minmax, qkern::FitMethod::percentile, qkern::FitMethod::mse,
                              qkern::FitMethod::entropy, qkern::FitMethod::sqnr}) {
-    const qkern::QuantParams p = abs_obs.qparams(m, qkern::DType::int8);
-    const qkern::QuantParams direct = qkern::fit_params(abs_obs.view(), m, qkern::DType::int8);
+    const qkern::FitOptions sym{qkern::Scheme::symmetric};  // |x| histograms fit symmetric ranges only
+    const qkern::QuantParams p = abs_obs.qparams(m, qkern::DType::int8, sym);
+    const qkern::QuantParams direct = qkern::fit_params(abs_obs.view(), m, qkern::DType::int8, sym);
+    EXPECT_THROW(abs_obs.qparams(m, qkern::DType::int8), qkern::InvalidArgument);  // default affine: explicit error
     EXPECT_EQ(p.scale, direct.scale) << qkern::fit_method_name(m);
     EXPECT_NO_THROW(qkern::validate(p));
     if (m != qkern::FitMethod::minmax) {

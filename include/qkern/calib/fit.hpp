@@ -79,6 +79,8 @@ inline FitRange fit_percentile(const HistogramView& h, const FitOptions& o) {
   return {r.min.value, r.max.value, who};
 }
 
+// The unsigned symmetric grid of unsigned_range ([0, amax] on codes [qmin, qmax], zero point qmin) is
+// computed as the affine grid of [0, amax], which is the same grid; fit_params has checked the dtype.
 inline RangeOptions range_options_of(const FitOptions& o) {
   RangeOptions r;
   r.scheme = o.unsigned_range ? Scheme::affine : o.scheme;
@@ -86,6 +88,12 @@ inline RangeOptions range_options_of(const FitOptions& o) {
   r.reduce_range = o.reduce_range;
   r.power_of_two_scale = o.power_of_two_scale;
   return r;
+}
+
+inline void check_unsigned_range(const FitOptions& o, DType dtype) {
+  if (o.unsigned_range && is_signed(dtype))
+    throw_invalid("options.unsigned_range",
+                  std::string("needs an unsigned dtype (its codes are [0, 2^bits - 1]), got ") + dtype_name(dtype));
 }
 
 }  // namespace detail
@@ -98,6 +106,12 @@ inline FitRange fit_range(const HistogramView& hist, FitMethod method, const Fit
   detail::check_fit_options(options);
   detail::check_view(hist, "hist");
   detail::require_counts(hist);
+  if (options.scheme == Scheme::affine && hist.absolute)
+    detail::throw_invalid("options.scheme", "is affine but the histogram is of |x|: only a symmetric fit applies");
+  if (options.scheme == Scheme::affine && method == FitMethod::entropy)
+    detail::throw_invalid("options.scheme", "entropy calibration fits a symmetric threshold: set Scheme::symmetric");
+  if (options.unsigned_range && options.scheme != Scheme::symmetric)
+    detail::throw_invalid("options.unsigned_range", "is the unsigned symmetric grid: it needs Scheme::symmetric");
   if (hist.hi == hist.lo) {
     // Zero-width histogram: constant data c (all zero included). Every method's answer is c; the
     // search methods would otherwise invent a width (AIMET's eps widening), and choose_params gives
@@ -128,6 +142,7 @@ inline FitRange fit_range(const HistogramView& hist, FitMethod method, const Fit
 /// fit_range and choose_params.
 inline QuantParams fit_params(const HistogramView& hist, FitMethod method, DType dtype, const FitOptions& options = {},
                               Convention convention = Convention::qkern) {
+  detail::check_unsigned_range(options, dtype);
   const FitRange r = fit_range(hist, method, options);
   return choose_params(r.min, r.max, dtype, detail::range_options_of(options), convention);
 }
@@ -149,6 +164,7 @@ inline std::vector<FitRange> fit_range(const std::vector<HistogramView>& hists, 
 /// Per-channel parameters (one scale / zero point per histogram).
 inline ChannelQuantParams fit_params(const std::vector<HistogramView>& hists, FitMethod method, DType dtype,
                                      const FitOptions& options = {}, Convention convention = Convention::qkern) {
+  detail::check_unsigned_range(options, dtype);
   const std::vector<FitRange> ranges = fit_range(hists, method, options);
   const RangeOptions ro = detail::range_options_of(options);
   ChannelQuantParams cp;

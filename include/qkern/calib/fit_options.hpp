@@ -20,10 +20,15 @@ namespace qkern {
 /// Options of the histogram fitting methods (each method reads the fields it documents).
 struct FitOptions {
   /// symmetric: the methods fit one threshold amax and return [-amax, amax] ([0, amax] when
-  /// unsigned_range); affine: they fit [min, max] (entropy is symmetric only).
-  Scheme scheme = Scheme::symmetric;
-  int num_bits = 8;             ///< 2..16; sets the grid the search methods evaluate
-  bool unsigned_range = false;  ///< ModelOpt's `unsigned`: codes [0, 2^bits - 1] for non-negative data
+  /// unsigned_range); affine: they fit [min, max]. The default agrees with RangeOptions (affine);
+  /// entropy and histograms of |x| need Scheme::symmetric (InvalidArgument "options.scheme"
+  /// otherwise). The tool presets (calib/presets.hpp) set it for you.
+  Scheme scheme = Scheme::affine;
+  int num_bits = 8;  ///< 2..16; sets the grid the search methods evaluate
+  /// ModelOpt's `unsigned`: the unsigned symmetric grid, codes [0, 2^bits - 1] = [0, amax] with zero
+  /// point 0, for non-negative data. Needs scheme = symmetric and an unsigned dtype in fit_params
+  /// (InvalidArgument "options.unsigned_range" otherwise): it never changes the scheme behind your back.
+  bool unsigned_range = false;
   /// percentile: the percentile kept (one-sided on a histogram of |x| for symmetric; two-sided,
   /// (100 - p)/2 cut on each side, for affine).
   double percentile = 99.99;

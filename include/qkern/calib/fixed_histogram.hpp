@@ -14,6 +14,10 @@
 // bin, identically on every arch and in the scalar reference). NaN, +Inf and -Inf are counted by
 // kind, never binned, also in |x| mode (-Inf stays -Inf).
 //
+// Other tools' bin formulas (np.histogram, torch.histc), exact per element, with
+// BinRule (calib/binning_rules.hpp) as the last constructor argument: FixedHistogram then bins with
+// that rule in a scalar loop (the default BinRule::qkern runs the SIMD kernels).
+//
 // Counts are 64-bit; merge() adds counts, so any split of a stream merged back is bit-identical to
 // one pass over all of it.
 #pragma once
@@ -25,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
 #include "qkern/core/error.hpp"
@@ -60,8 +65,12 @@ class FixedHistogram {
  public:
   /// Throws InvalidArgument naming "bins" unless 1 <= bins <= 2^24, "lo"/"hi" unless both are finite
   /// and lo < hi ("hi" also when the range is too narrow for float32 bins: scale not finite).
-  FixedHistogram(float lo, float hi, std::size_t bins = 2048, HistogramValues values = HistogramValues::signed_values)
-      : b_(detail::fixed_binning(lo, hi, bins, values)), slots_(bins + kHistogramExtraSlots, 0) {}
+  /// `rule` selects another tool's bin formula (numpy, torch_histc; see calib/binning_rules.hpp).
+  FixedHistogram(float lo, float hi, std::size_t bins = 2048, HistogramValues values = HistogramValues::signed_values,
+                 BinRule rule = BinRule::qkern)
+      : b_(detail::fixed_binning(lo, hi, bins, values)), slots_(bins + kHistogramExtraSlots, 0) {
+    if (rule != BinRule::qkern) tool_ = ToolBinning(rule, lo, hi, bins);
+  }
 
   /// Adds x[0, n); every value lands in exactly one count. An empty batch is a no-op. Throws
   /// InvalidArgument naming "x" when x is null and n > 0.
@@ -69,6 +78,7 @@ class FixedHistogram {
     if (n != 0 && x == nullptr) detail::throw_invalid("x", "is null");
     if (n == 0) return;
     simd::FloatEnvironmentGuard env;
+    if (tool_.rule() != BinRule::qkern) return update_tool(x, n);
     dispatch::select<kernels::f32_histogram>()(x, n, b_, slots_.data());
   }
 
@@ -76,7 +86,7 @@ class FixedHistogram {
   /// InvalidArgument naming "other" unless both have the same bins, lo, hi and value mode.
   void merge(const FixedHistogram& other) {
     if (other.b_.bins != b_.bins || !detail::same_bits(other.b_.lo, b_.lo) || !detail::same_bits(other.b_.hi, b_.hi) ||
-        other.b_.absolute != b_.absolute)
+        other.b_.absolute != b_.absolute || other.tool_.rule() != tool_.rule())
       detail::throw_invalid("other", "histograms differ in bins, range or value mode (" +
                                          std::to_string(other.b_.bins) + " bins over [" + std::to_string(other.b_.lo) +
                                          ", " + std::to_string(other.b_.hi) + "] vs " + std::to_string(b_.bins) +
@@ -85,6 +95,7 @@ class FixedHistogram {
   }
 
   std::size_t bins() const { return b_.bins; }
+  BinRule rule() const { return tool_.rule(); }
   float lo() const { return b_.lo; }
   float hi() const { return b_.hi; }
   HistogramValues values() const {
@@ -118,18 +129,37 @@ class FixedHistogram {
     v.bins = b_.bins;
     v.lo = b_.lo;
     v.hi = b_.hi;
+    v.absolute = b_.absolute;
     return v;
   }
 
   friend bool operator==(const FixedHistogram& a, const FixedHistogram& b) {
     return a.b_.bins == b.b_.bins && detail::same_bits(a.b_.lo, b.b_.lo) && detail::same_bits(a.b_.hi, b.b_.hi) &&
-           a.b_.absolute == b.b_.absolute && a.slots_ == b.slots_;
+           a.b_.absolute == b.b_.absolute && a.tool_.rule() == b.tool_.rule() && a.slots_ == b.slots_;
   }
   friend bool operator!=(const FixedHistogram& a, const FixedHistogram& b) { return !(a == b); }
 
  private:
+  // Scalar path of the tool rules; NaN/+-Inf classified on the raw x, as the kernels do.
+  void update_tool(const float* x, std::size_t n) {
+    const std::size_t B = b_.bins;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float r = x[i];
+      if (!strict::finite(r)) {
+        ++slots_[B + (strict::is_nan(r) ? kSlotNaN : r > 0.0f ? kSlotPosInf : kSlotNegInf)];
+        continue;
+      }
+      const float v = b_.absolute ? std::fabs(r) : r;
+      const std::int64_t k = tool_.bin(v);
+      ++slots_[k < 0                               ? B + kSlotBelow
+               : k >= static_cast<std::int64_t>(B) ? B + kSlotAbove
+                                                   : static_cast<std::size_t>(k)];
+    }
+  }
+
   FixedBinning b_;
   std::vector<std::uint64_t> slots_;
+  ToolBinning tool_;
 };
 
 /// One fixed-range histogram per channel (each with its own [lo, hi], the same bin count), fed
@@ -207,6 +237,7 @@ class ChannelFixedHistogram {
     v.bins = bins_;
     v.lo = lo_[c];
     v.hi = hi_[c];
+    v.absolute = absolute_;
     return v;
   }
 

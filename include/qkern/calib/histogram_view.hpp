@@ -13,14 +13,24 @@ namespace qkern {
 /// `bins` uniform bins over [lo, hi]: bin i covers [lo + i*w, lo + (i+1)*w) with w = (hi - lo) / bins,
 /// the last bin closed. For histograms of |x|, lo is 0. Counts are 64-bit. Values outside the range
 /// and non-finite values are not part of the view (collectors report them separately).
+///
+/// `absolute` marks a histogram of |x| (set by the |x| collectors): only symmetric fits apply to it.
+/// `edges`, when set, holds bins + 1 explicit bin edges (float32, as another tool computed them, e.g.
+/// ModelOpt's or numpy's saved `bin_edges`); the fitting methods then read every edge from it, so a
+/// threshold that is an edge equals the tool's to the bit. edges[0] must be lo and edges[bins] hi.
 struct HistogramView {
   const std::uint64_t* counts = nullptr;
   std::size_t bins = 0;
   double lo = 0.0;
   double hi = 0.0;
+  bool absolute = false;
+  const float* edges = nullptr;
 
   double bin_width() const { return bins == 0 ? 0.0 : (hi - lo) / static_cast<double>(bins); }
-  double left_edge(std::size_t i) const { return lo + bin_width() * static_cast<double>(i); }
+  double left_edge(std::size_t i) const {
+    if (edges != nullptr) return static_cast<double>(edges[i]);
+    return lo + bin_width() * static_cast<double>(i);
+  }
   std::uint64_t total() const {
     std::uint64_t t = 0;
     for (std::size_t i = 0; i < bins; ++i) t += counts[i];

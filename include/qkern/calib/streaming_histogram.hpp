@@ -120,6 +120,7 @@ class GridHistogramSet {
                                            " NaN/Inf counted): the histogram is empty");
     }
     HistogramView v;
+    v.absolute = absolute();
     v.counts = bin_counts(c);
     v.bins = bins_;
     v.lo = std::ldexp(double(base_[c]), k_[c]);

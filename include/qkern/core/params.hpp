@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qkern/core/dtype.hpp"
@@ -75,6 +76,27 @@ struct ChannelQuantParams {
   std::int32_t qmin = -128;
   std::int32_t qmax = 127;
   Arithmetic arithmetic = Arithmetic::onnx();
+
+  /// Per-channel parameters over the full range of `dtype` (as QuantParams::make); an empty
+  /// zero_point means 0 for every channel.
+  static ChannelQuantParams make(DType dtype, std::vector<float> scale, std::vector<std::int32_t> zero_point = {},
+                                 Arithmetic arithmetic = Arithmetic::onnx()) {
+    return make(dtype, std::move(scale), std::move(zero_point), full_range(dtype), arithmetic);
+  }
+  /// Per-channel parameters over a custom range inside `dtype` (narrow ranges, PyTorch's
+  /// quant_min / quant_max, ...). Checked by validate(params, layout) as usual.
+  static ChannelQuantParams make(DType dtype, std::vector<float> scale, std::vector<std::int32_t> zero_point,
+                                 QRange range, Arithmetic arithmetic = Arithmetic::onnx()) {
+    ChannelQuantParams p;
+    if (zero_point.empty()) zero_point.assign(scale.size(), 0);
+    p.scale = std::move(scale);
+    p.zero_point = std::move(zero_point);
+    p.dtype = dtype;
+    p.qmin = range.qmin;
+    p.qmax = range.qmax;
+    p.arithmetic = arithmetic;
+    return p;
+  }
 
   std::size_t channels() const { return scale.size(); }
   QRange range() const { return {qmin, qmax}; }
