@@ -1,7 +1,7 @@
 // qkern fuzzing — SPDX-License-Identifier: Apache-2.0
 // fuzz_observer_histogram.cpp: HistogramObserver (StreamingHistogram) deserialize, then merge with
 // a populated 16-bin observer in the blob's value mode, fit and round-trip (see observer_fuzz.hpp).
-// The first input byte picks signed or |x| values for the populated side; the rest is the blob.
+// Bit 0 of the control byte picks signed or |x| values for the populated side.
 #include "observer_fuzz.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -20,5 +20,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                           return o;
                                                         }()};
   if (size == 0) return 0;
-  return qkern_fuzz::run(data + 1, size - 1, populated[data[0] & 1], true);
+  return qkern_fuzz::run(data, size, populated[data[0] & 1], true);
 }

@@ -4,7 +4,7 @@
 // serialized states of a few small observers (empty, one value, zeros, both signs, NaN/Inf, grown
 // ranges, |x| mode). Regenerate with
 //   c++ -std=c++17 -O1 -Iinclude fuzz/make_corpus.cpp -o /tmp/make_corpus && /tmp/make_corpus fuzz/corpus
-// (run from the repository root). The histogram target reads one mode byte before the blob.
+// (run from the repository root). Each seed is a control byte (see write()) and a serialized state.
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -16,10 +16,12 @@ namespace {
 
 std::string root;
 
-void write(const std::string& kind, int n, const std::vector<std::uint8_t>& blob, int prefix = -1) {
+// Every observer target reads a control byte first (observer_fuzz.hpp): bit 1 = fix the envelope,
+// bit 0 = the target's choice (histogram: |x| mode).
+void write(const std::string& kind, int n, const std::vector<std::uint8_t>& blob, int mode = 0) {
   const std::string dir = root + "/observer_" + kind;
   std::vector<std::uint8_t> bytes;
-  if (prefix >= 0) bytes.push_back(static_cast<std::uint8_t>(prefix));
+  bytes.push_back(static_cast<std::uint8_t>(2 | mode));
   bytes.insert(bytes.end(), blob.begin(), blob.end());
   std::ofstream(dir + "/seed_" + std::to_string(n), std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "qkern/calib/serialization.hpp"
 #include "qkern/qkern.hpp"
 
 namespace qkern_fuzz {
@@ -84,10 +85,25 @@ inline void fit_all(const Obs& o) {
   }
 }
 
+// The envelope's payload size and checksum recomputed for the bytes as they are: random mutations
+// almost never keep an FNV-1a checksum valid, so without this the fuzzer would only ever exercise
+// the envelope check and not the content checks behind it.
+inline void fix_envelope(std::vector<std::uint8_t>& b) {
+  if (b.size() < 24) return;
+  const std::uint64_t payload = b.size() - 24;
+  for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<std::uint8_t>(payload >> (8 * i));
+  const std::uint64_t sum = qkern::detail::fnv1a64(b.data(), b.size() - 8);
+  for (int i = 0; i < 8; ++i) b[b.size() - 8 + i] = static_cast<std::uint8_t>(sum >> (8 * i));
+}
+
+// Input layout of every observer target: one control byte, then the blob. Control bit 1: fix the
+// envelope (see fix_envelope) before loading; bit 0 is the target's own choice (e.g. value mode).
 // Deserialize, then merge with `populated` both ways, fit, and round-trip.
 template <class Obs>
 inline int run(const std::uint8_t* data, std::size_t size, const Obs& populated, bool exact_merge) {
-  const std::vector<std::uint8_t> blob(data, data + size);
+  if (size == 0) return 0;
+  std::vector<std::uint8_t> blob(data + 1, data + size);
+  if (data[0] & 2) fix_envelope(blob);
   Obs loaded = populated;
   try {
     loaded = Obs::deserialize(blob);
