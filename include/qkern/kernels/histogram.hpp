@@ -9,17 +9,18 @@
 // range" (two compares, a finiteness test on the bits and one mask test: NaN fails the compares
 // too, but under -ffast-math the compiler may assume it does not, so only the bit test keeps a NaN
 // from reaching the float->int conversion and the counter index); its slots are then computed with the reference's
-// fixed sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs and tests compile with
-// -ffp-contract=off). A vector with an out-of-range or non-finite lane takes the full select path or, for NaN/Inf, a
-// lane-by-lane path. Slot indices reach the counter increments through general-purpose registers (simd/lanes.hpp), two
-// vectors after they are computed (DelayedSlots says why: +30-36 % per tensor and per channel NCHW). Runs long enough
-// to amortise a flush count into two uint32 sub-histograms, lane l of a vector into copy l % 2 (kSubCopies says why
-// two), 16 KB at 2048 bins so the hot counters stay in L1; they are added into the uint64 counters every 2^16 vectors
-// (long before a uint32 could overflow) and at the end of each run set or channel. Traversal follows memory:
-// channels-first tensors go 8 channels at a time, row by row (count_channels_first), channels-last ones in ~32 KB row
-// blocks, column by column (count_channels_last); each driver's comment gives the measured reason. The grid kernels
-// track min/max of the in-range vectors in the same pass (two vector ops, no branch) and test the window with float
-// bounds precomputed exactly from the grid (grid_window), so the fast path needs no clamps.
+// fixed sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs compile with
+// -ffp-contract=off, and no product feeds an add). A vector with an out-of-range or non-finite lane takes the full
+// select path or, for NaN/Inf, a lane-by-lane path. Slot indices reach the counter increments through general-purpose
+// registers (simd/lanes.hpp), two vectors after they are computed (DelayedSlots says why: +30-36 % per tensor and per
+// channel NCHW). Runs long enough to amortise a flush count into two uint32 sub-histograms, lane l of a vector into
+// copy l % 2 (kSubCopies says why two), 16 KB at 2048 bins so the hot counters stay in L1; they are added into the
+// uint64 counters every 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or channel.
+// Traversal follows memory: channels-first tensors go 8 channels at a time, row by row (count_channels_first),
+// channels-last ones in ~32 KB row blocks, column by column (count_channels_last); each driver's comment gives the
+// measured reason. The grid kernels track min/max of the in-range vectors in the same pass (two vector ops, no branch)
+// and test the window with float bounds precomputed exactly from the grid (grid_window), so the fast path needs no
+// clamps.
 #pragma once
 
 #include <algorithm>
