@@ -146,7 +146,7 @@ inline BiasQuantizeReport quantize_bias(const float* bias, std::int32_t* out, st
                                                " entries; need 1 (per tensor) or " + std::to_string(n));
   for (float w : weight_scales) {
     detail::require_valid_scale(w, "weight_scales");
-    if (!(input_scale * w > 0.0f) || !std::isfinite(input_scale * w))
+    if (!(input_scale * w > 0.0f) || !::qkern::detail::is_finite(input_scale * w))
       detail::throw_invalid("weight_scales", "input_scale * weight_scale is not a positive finite float32");
   }
   if (n != 0 && bias == nullptr) detail::throw_invalid("bias", "is null");

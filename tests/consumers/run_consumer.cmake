@@ -1,6 +1,6 @@
 # Builds and runs one packaging consumer (tests/consumers/<KIND>/) in a fresh directory:
 #
-#   cmake -DKIND=<subdirectory|fetchcontent|installed|fastmath> -DQKERN_SOURCE_DIR=<qkern checkout>
+#   cmake -DKIND=<subdirectory|fetchcontent|installed|fastmath|noexceptions> -DQKERN_SOURCE_DIR=<qkern checkout>
 #         -DWORK_DIR=<scratch dir> [-DCTEST_COMMAND=ctest] [-DCXX=<compiler>] [-DGENERATOR=<generator>]
 #         [-DJOBS=2] [-DBUILD_TYPE=Release] -P run_consumer.cmake
 #

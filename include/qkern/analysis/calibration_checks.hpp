@@ -142,7 +142,7 @@ inline void robust_location(const std::vector<double>& v, double& centre, double
   if (scale == 0.0 && !v.empty()) {
     const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     double ss = 0.0;
-    for (double x : v) ss += (x - mean) * (x - mean);
+    for (double x : v) ss += qkern::detail::fp_mul(x - mean, x - mean);
     scale = std::sqrt(ss / static_cast<double>(v.size()));
   }
 }
@@ -218,7 +218,7 @@ inline std::vector<SampleStats> sample_statistics(const float* samples, std::siz
     if (s.compared != 0) {
       const double n = static_cast<double>(s.compared);
       st.mean = s.sum_err / n;
-      st.std = std::sqrt(std::fmax(0.0, s.sum_err_sq / n - st.mean * st.mean));
+      st.std = std::sqrt(std::fmax(0.0, s.sum_err_sq / n - qkern::detail::fp_mul(st.mean, st.mean)));
       st.min = mm.min;
       st.max = mm.max;
     }
@@ -327,7 +327,7 @@ inline std::vector<Finding> check_calibration_set(const float* samples, std::siz
       for (std::size_t c = 0; c < layout.channels && all_flat; ++c) {
         if (cs[c].compared == 0 || cm[c].min == cm[c].max) continue;
         const double n = static_cast<double>(cs[c].compared), mean = cs[c].sum_err / n;
-        all_flat = std::sqrt(std::fmax(0.0, cs[c].sum_err_sq / n - mean * mean)) <= threshold;
+        all_flat = std::sqrt(std::fmax(0.0, cs[c].sum_err_sq / n - qkern::detail::fp_mul(mean, mean))) <= threshold;
       }
       if (all_flat) {
         constant[i] = true;
@@ -364,7 +364,7 @@ inline std::vector<Finding> check_calibration_set(const float* samples, std::siz
         double sum = 0.0;
         std::size_t n = 0;
         for (std::size_t k = lo; k < hi; ++k)
-          if (std::isfinite(x[k])) {
+          if (::qkern::detail::is_finite(x[k])) {
             sum += x[k];
             ++n;
           }
@@ -374,7 +374,7 @@ inline std::vector<Finding> check_calibration_set(const float* samples, std::siz
       double norm = 0.0;
       for (double& v : blocks) {
         v -= mean;
-        norm += v * v;
+        norm += qkern::detail::fp_mul(v, v);
       }
       norm = std::sqrt(norm);
       if (!(norm > 1e-30)) continue;  // flat at block scale: no shape to compare
@@ -389,8 +389,8 @@ inline std::vector<Finding> check_calibration_set(const float* samples, std::siz
         float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
         std::size_t k = 0;
         for (; k + 4 <= S; k += 4)
-          for (int j = 0; j < 4; ++j) acc[j] += sa[k + j] * sb[k + j];
-        for (; k < S; ++k) acc[0] += sa[k] * sb[k];
+          for (int j = 0; j < 4; ++j) acc[j] += qkern::detail::fp_mul(sa[k + j], sb[k + j]);
+        for (; k < S; ++k) acc[0] += qkern::detail::fp_mul(sa[k], sb[k]);
         if ((acc[0] + acc[1]) + (acc[2] + acc[3]) >= options.near_duplicate_cosine) uf.unite(a, b);
       }
     }

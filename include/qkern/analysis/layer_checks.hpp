@@ -127,7 +127,7 @@ inline std::vector<ClipFraction> clip_fractions(const float* x, std::size_t n,
   std::vector<ClipFraction> r;
   simd::FloatEnvironmentGuard env;
   for (const ClipCandidate& c : candidates) {
-    if (std::isnan(c.lo) || std::isnan(c.hi) || c.lo > c.hi)
+    if (::qkern::detail::is_nan(c.lo) || ::qkern::detail::is_nan(c.hi) || c.lo > c.hi)
       qkern::detail::throw_invalid("candidates", "'" + c.name + "' has an empty or NaN range");
     ClipFraction f;
     f.name = c.name;
@@ -175,12 +175,17 @@ inline LayerNoiseRow layer_noise(std::string layer, const float* activations, st
   double best = -std::numeric_limits<double>::infinity();
   for (std::size_t k = 0; k < candidates.size(); ++k) {
     const QuantParams& p = candidates[k].params;
+#if QKERN_NO_EXCEPTIONS
+    validate(p);  // the handler gets the inner argument name ("params.scale", ...)
+    if (p.dtype == DType::int32) qkern::detail::throw_invalid("params.dtype", "int32 cannot be fake-quantized");
+#else
     try {
       validate(p);
       if (p.dtype == DType::int32) qkern::detail::throw_invalid("params.dtype", "int32 cannot be fake-quantized");
     } catch (const InvalidArgument& e) {
       qkern::detail::throw_invalid(("candidates[" + std::to_string(k) + "].params").c_str(), e.what());
     }
+#endif
     fake_quantize(activations, fq.data(), n, p);
     row.metrics.push_back(compare(activations, fq.data(), n));
     const ClipFraction cf = clip_fractions(activations, n, {ClipCandidate::from_params(candidates[k].name, p)})[0];

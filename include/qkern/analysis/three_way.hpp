@@ -178,8 +178,8 @@ struct TopKAccuracy {
       std::size_t above = 0;
       for (std::size_t c = 0; c < v.second; ++c) {
         const float o = v.first[c];
-        if (std::isnan(o)) continue;
-        if (std::isnan(s) || o > s || (o == s && c < label)) ++above;
+        if (::qkern::detail::is_nan(o)) continue;
+        if (::qkern::detail::is_nan(s) || o > s || (o == s && c < label)) ++above;
       }
       if (above < k) ++hits;
     }

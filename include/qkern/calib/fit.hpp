@@ -155,7 +155,7 @@ inline std::vector<FitRange> fit_range(const std::vector<HistogramView>& hists, 
   r.reserve(hists.size());
   for (std::size_t c = 0; c < hists.size(); ++c) {
     detail::check_view(hists[c], ("hist[" + std::to_string(c) + "]").c_str());
-    if (hists[c].total() == 0) throw DataError("channel " + std::to_string(c) + ": empty histogram, cannot fit");
+    if (hists[c].total() == 0) detail::throw_data("channel " + std::to_string(c) + ": empty histogram, cannot fit");
     r.push_back(fit_range(hists[c], method, options));
   }
   return r;

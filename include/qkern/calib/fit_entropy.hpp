@@ -53,7 +53,7 @@ inline FitRange fit_entropy(const HistogramView& hist, const FitOptions& options
   std::vector<std::size_t> NZ(B + 1, 0);
   for (std::size_t k = 0; k < B; ++k) {
     P[k + 1] = P[k] + bins[k];
-    PLP[k + 1] = PLP[k] + (bins[k] > 0 ? bins[k] * std::log(bins[k]) : 0.0);
+    PLP[k + 1] = PLP[k] + (bins[k] > 0 ? detail::fp_mul(bins[k], std::log(bins[k])) : 0.0);
     NZ[k + 1] = NZ[k] + (bins[k] > 0 ? 1 : 0);
   }
   const double T = P[B];
@@ -68,7 +68,7 @@ inline FitRange fit_entropy(const HistogramView& hist, const FitOptions& options
     const double plast = bins[i - 1] + tail;
     if (!(T > 0.0) || !(Sq > 0.0)) continue;         // q (or p) is all zero: no divergence defined
     if (bins[i - 1] == 0.0 && tail > 0.0) continue;  // p > 0 where q = 0: divergence +Inf
-    double sum_plogp = PLP[i - 1] + (plast > 0 ? plast * std::log(plast) : 0.0);
+    double sum_plogp = PLP[i - 1] + (plast > 0 ? detail::fp_mul(plast, std::log(plast)) : 0.0);
     double sum_plogq = 0.0;
     const double step = static_cast<double>(i) / static_cast<double>(nq);  // np.linspace(0, i, nq + 1)
     std::size_t s = 0;
@@ -80,7 +80,7 @@ inline FitRange fit_entropy(const HistogramView& hist, const FitOptions& options
       if (nz != 0) {
         const double Sg = P[e] - P[s];
         const double mass = Sg + (e == i ? tail : 0.0);
-        sum_plogq += mass * (std::log(Sg) - log_n[nz]);
+        sum_plogq += detail::fp_mul(mass, std::log(Sg) - log_n[nz]);
       }
       s = e;
     }
@@ -93,7 +93,7 @@ inline FitRange fit_entropy(const HistogramView& hist, const FitOptions& options
   if (best_i == 0) {
     std::size_t first = 0, last = 0;
     detail::occupied_bins(hist, first, last);
-    if (hist.total() == 0) throw DataError("empty histogram (no values observed): cannot fit");
+    if (hist.total() == 0) detail::throw_data("empty histogram (no values observed): cannot fit");
     return detail::symmetric_range(last + 1 == B ? hist.hi : hist.left_edge(last + 1), options,
                                    "qkern: no finite KL divergence, max of the histogram");
   }

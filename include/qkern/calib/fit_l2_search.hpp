@@ -35,20 +35,25 @@ inline double pytorch_quantization_error(const std::vector<double>& hist, double
   const double dst_w = bin_width * static_cast<double>(end_bin - start_bin + 1) / dst_nbins;
   if (dst_w == 0.0) return 0.0;
   const double half = dst_w / 2;
-  const double full_bin = (half * half * half - (-half) * (-half) * (-half)) / 3;
+  const double full_bin =
+      (detail::fp_mul(detail::fp_mul(half, half), half) - detail::fp_mul(detail::fp_mul(-half, -half), -half)) / 3;
   auto clampf = [&](double v) { return v < 0 ? 0.0 : (v > dst_nbins - 1 ? dst_nbins - 1 : v); };
   double norm = 0.0;
   for (std::size_t i = 0; i < hist.size(); ++i) {
     if (hist[i] == 0.0) continue;  // density 0: every term is 0
-    const double begin = (static_cast<double>(i) - static_cast<double>(start_bin)) * bin_width;
+    const double begin = detail::fp_mul(static_cast<double>(i) - static_cast<double>(start_bin), bin_width);
     const double end = begin + bin_width;
     const double db = clampf(std::floor(begin / dst_w)), de = clampf(std::floor(end / dst_w));
     const double density = hist[i] / bin_width;
-    const double d_begin = begin - (db + 0.5) * dst_w;
-    double n = density * ((half * half * half - d_begin * d_begin * d_begin) / 3);
-    n += (de - db - 1) * (density * full_bin);
-    const double d_end = end - (de * dst_w + half);
-    n += density * ((d_end * d_end * d_end - (-half) * (-half) * (-half)) / 3);
+    const double d_begin = begin - detail::fp_mul(db + 0.5, dst_w);
+    double n = density * ((detail::fp_mul(detail::fp_mul(half, half), half) -
+                           detail::fp_mul(detail::fp_mul(d_begin, d_begin), d_begin)) /
+                          3);
+    n += detail::fp_mul(de - db - 1, detail::fp_mul(density, full_bin));
+    const double d_end = end - (detail::fp_mul(de, dst_w) + half);
+    n += detail::fp_mul(density, (detail::fp_mul(detail::fp_mul(d_end, d_end), d_end) -
+                                  detail::fp_mul(detail::fp_mul(-half, -half), -half)) /
+                                     3);
     norm += n;
   }
   return norm;
@@ -103,8 +108,8 @@ inline FitRange fit_l2_search(const HistogramView& hist, const FitOptions& optio
     start_bin = next_start;
     end_bin = next_end;
   }
-  const double mn = hist.lo + w * static_cast<double>(start_bin);
-  const double mx = hist.lo + w * static_cast<double>(end_bin + 1);
+  const double mn = hist.lo + detail::fp_mul(w, static_cast<double>(start_bin));
+  const double mx = hist.lo + detail::fp_mul(w, static_cast<double>(end_bin + 1));
   const char* who = "PyTorch HistogramObserver._non_linear_param_search (float64)";
   if (options.scheme == Scheme::symmetric) return detail::symmetric_range(std::fmax(-mn, mx), options, who);
   return {mn, mx, who};

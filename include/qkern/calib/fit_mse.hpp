@@ -38,7 +38,7 @@ inline double modelopt_mse_error(const std::vector<double>& centre, const std::v
     double q = centre[j] * scale;
     q = q < min_bound ? min_bound : (q > max_bound ? max_bound : q);  // clamp before rounding: same result
     const double d = rint_exact(q) / scale - centre[j];
-    err += d * d * count[j];
+    err += detail::fp_mul(detail::fp_mul(d, d), count[j]);
   }
   return err;
 }
@@ -95,15 +95,15 @@ inline FitRange fit_mse_affine(const HistogramView& h, const FitOptions& o) {
     const double c = static_cast<double>(h.counts[i]), l = edge[i], r = edge[i + 1];
     C[i + 1] = C[i] + c;
     S1[i + 1] = S1[i] + c * (l + r) / 2;
-    S2[i + 1] = S2[i] + c * (l * l + l * r + r * r) / 3;
+    S2[i + 1] = S2[i] + c * (detail::fp_mul(l, l) + detail::fp_mul(l, r) + detail::fp_mul(r, r)) / 3;
   }
   // Squared distance of bins [0, s) to edge s, and of bins [e, B) to edge e.
   std::vector<double> below(B + 1), above(B + 1);
   for (std::size_t s = 0; s <= B; ++s) {
     const double a = edge[s];
-    below[s] = std::fmax(0.0, S2[s] - 2 * a * S1[s] + a * a * C[s]);
+    below[s] = std::fmax(0.0, S2[s] - detail::fp_mul(2 * a, S1[s]) + detail::fp_mul(detail::fp_mul(a, a), C[s]));
     const double c = C[B] - C[s], s1 = S1[B] - S1[s], s2 = S2[B] - S2[s];
-    above[s] = std::fmax(0.0, s2 - 2 * a * s1 + a * a * c);
+    above[s] = std::fmax(0.0, s2 - detail::fp_mul(2 * a, s1) + detail::fp_mul(detail::fp_mul(a, a), c));
   }
   std::size_t first = 0, last = 0;
   occupied_bins(h, first, last);
@@ -131,7 +131,7 @@ inline FitRange fit_mse_affine(const HistogramView& h, const FitOptions& o) {
     for (std::size_t s = first; s < e; ++s) {
       if (below[s] + ae > best) break;
       const double d = be0 - a0[s];
-      const double err = below[s] + ae + (ce - C[s]) * (d * d) * k;
+      const double err = below[s] + ae + detail::fp_mul(detail::fp_mul(ce - C[s], detail::fp_mul(d, d)), k);
       const std::size_t width = e - s, bwidth = be - bs;
       if (err < best || (err == best && (width < bwidth || (width == bwidth && s < bs)))) {
         best = err;

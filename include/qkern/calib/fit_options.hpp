@@ -66,7 +66,7 @@ inline void check_fit_options(const FitOptions& o) {
     throw_invalid("options.num_bits", "must be in [2, 16], got " + std::to_string(o.num_bits));
   if (o.stride == 0) throw_invalid("options.stride", "must be >= 1");
   check_percentile(o.percentile, "percentile");
-  if (!(o.sqnr_gamma >= 0.0) || !std::isfinite(o.sqnr_gamma))
+  if (!(o.sqnr_gamma >= 0.0) || !::qkern::detail::is_finite(o.sqnr_gamma))
     throw_invalid("options.sqnr_gamma", "must be finite and >= 0");
   if (o.sqnr_symmetric_deltas < 2 || o.sqnr_asymmetric_deltas < 2 || o.sqnr_offsets < 3)
     throw_invalid("options.sqnr_*", "need >= 2 deltas and >= 3 offsets");

@@ -40,7 +40,7 @@ inline SqnrBins sqnr_bins(const HistogramView& h) {
   const double w = h.bin_width();
   for (std::size_t j = 0; j < h.bins; ++j) {
     if (h.counts[j] == 0) continue;
-    b.mid.push_back((h.lo + w / 2) + w * static_cast<double>(j));
+    b.mid.push_back((h.lo + w / 2) + detail::fp_mul(w, static_cast<double>(j)));
     b.count.push_back(static_cast<double>(h.counts[j]));
   }
   return b;
@@ -52,8 +52,8 @@ inline double sqnr_noise(const SqnrBins& b, double delta, double offset, double 
     double q = rint_exact(std::fmax(std::fmin(b.mid[j] / delta - offset, 4.0e15), -4.0e15));
     const bool clipped = q < 0.0 || q > num_steps;
     q = q < 0.0 ? 0.0 : (q > num_steps ? num_steps : q);
-    const double d = (q + offset) * delta - b.mid[j];
-    noise += d * d * b.count[j] * (clipped ? gamma : 1.0);
+    const double d = detail::fp_mul(q + offset, delta) - b.mid[j];
+    noise += detail::fp_mul(detail::fp_mul(detail::fp_mul(d, d), b.count[j]), clipped ? gamma : 1.0);
   }
   return noise;
 }
@@ -68,7 +68,7 @@ inline FitRange fit_sqnr(const HistogramView& hist, const FitOptions& options) {
   const double gamma = options.sqnr_gamma;
   const detail::SqnrBins bins = detail::sqnr_bins(hist);
   double mn = std::fmin(hist.lo, 0.0), mx = std::fmax(hist.hi, 0.0);
-  mx = std::fmax(mx, mn + eps * num_steps);
+  mx = std::fmax(mx, mn + detail::fp_mul(eps, num_steps));
   double best = std::numeric_limits<double>::infinity(), best_delta = 0.0, best_offset = 0.0;
   auto consider = [&](double delta, double offset) {
     const double e = detail::sqnr_noise(bins, delta, offset, num_steps, gamma);
@@ -98,19 +98,19 @@ inline FitRange fit_sqnr(const HistogramView& hist, const FitOptions& options) {
   const double max_delta = (mx - mn) / num_steps;
   const double observed_offset = detail::rint_exact(mn / max_delta);
   const double observed_min = max_delta * observed_offset;
-  const double observed_max = observed_min + max_delta * num_steps;
+  const double observed_max = observed_min + detail::fp_mul(max_delta, num_steps);
   const std::size_t No = std::min<std::size_t>(static_cast<std::size_t>(num_steps) + 2, options.sqnr_offsets);
   const double offset_step = num_steps / static_cast<double>(No - 2);
   std::vector<double> offsets;
   for (std::size_t j = 0; j + 1 < No; ++j)
-    offsets.push_back(detail::rint_exact(-num_steps + offset_step * static_cast<double>(j)));
+    offsets.push_back(detail::rint_exact(-num_steps + detail::fp_mul(offset_step, static_cast<double>(j))));
   offsets.push_back(observed_offset);
   const std::size_t Nd = options.sqnr_asymmetric_deltas;
   for (std::size_t k = 1; k <= Nd; ++k) {
     const double delta = max_delta * static_cast<double>(k) / static_cast<double>(Nd - 1);
     for (double off : offsets) {
       double tmin = delta * off;
-      double tmax = tmin + delta * num_steps;
+      double tmax = tmin + detail::fp_mul(delta, num_steps);
       tmin = std::fmax(observed_min, tmin);
       tmax = std::fmin(observed_max, tmax);
       const double d = std::fmax((tmax - tmin) / num_steps, eps);
@@ -118,7 +118,7 @@ inline FitRange fit_sqnr(const HistogramView& hist, const FitOptions& options) {
     }
   }
   const double lo = best_offset * best_delta;
-  return {lo, lo + num_steps * best_delta, "AIMET v2 SqnrEncodingAnalyzer (asymmetric, float64)"};
+  return {lo, lo + detail::fp_mul(num_steps, best_delta), "AIMET v2 SqnrEncodingAnalyzer (asymmetric, float64)"};
 }
 
 }  // namespace qkern

@@ -45,17 +45,31 @@ namespace detail {
 // The binning of [lo, hi] in `bins` bins, validated: InvalidArgument naming "bins", "lo" or "hi".
 inline FixedBinning fixed_binning(float lo, float hi, std::size_t bins, HistogramValues values) {
   if (bins < 1 || bins > kMaxHistogramBins) throw_invalid("bins", "must be in [1, 2^24], got " + std::to_string(bins));
-  if (!std::isfinite(lo)) throw_invalid("lo", "must be finite, got " + std::to_string(lo));
-  if (!std::isfinite(hi)) throw_invalid("hi", "must be finite, got " + std::to_string(hi));
+  if (!::qkern::detail::is_finite(lo)) throw_invalid("lo", "must be finite, got " + std::to_string(lo));
+  if (!::qkern::detail::is_finite(hi)) throw_invalid("hi", "must be finite, got " + std::to_string(hi));
   if (!(lo < hi))
     throw_invalid("hi", "must be greater than lo (" + std::to_string(lo) + "), got " + std::to_string(hi));
   const float scale = static_cast<float>(double(bins) / (double(hi) - double(lo)));
-  if (!std::isfinite(scale))
+  if (!::qkern::detail::is_finite(scale))
     throw_invalid("hi", "range [lo, hi] is too narrow for " + std::to_string(bins) + " float32 bins");
   return {lo, hi, scale, static_cast<std::uint32_t>(bins), values == HistogramValues::absolute_values};
 }
 
 inline bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+
+// DataError unless adding the counters b[0, n) to a[0, n) keeps every group of `stride` counters
+// (one histogram's slots) within 2^64 - 1 in total; checked before anything changes.
+inline void check_merge_slots(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b,
+                              std::size_t stride) {
+  for (std::size_t c0 = 0; c0 + stride <= a.size(); c0 += stride) {
+    std::uint64_t ta = 0, tb = 0;
+    for (std::size_t i = c0; i < c0 + stride; ++i) {
+      ta = add_counts(ta, a[i]);
+      tb = add_counts(tb, b[i]);
+    }
+    add_counts(ta, tb);
+  }
+}
 
 }  // namespace detail
 
@@ -83,7 +97,8 @@ class FixedHistogram {
   }
 
   /// Adds other's counts: bit-identical to one histogram that saw both streams. Throws
-  /// InvalidArgument naming "other" unless both have the same bins, lo, hi and value mode.
+  /// InvalidArgument naming "other" unless both have the same bins, lo, hi and value mode, and
+  /// DataError (merging nothing) when the counts would exceed 2^64 - 1.
   void merge(const FixedHistogram& other) {
     if (other.b_.bins != b_.bins || !detail::same_bits(other.b_.lo, b_.lo) || !detail::same_bits(other.b_.hi, b_.hi) ||
         other.b_.absolute != b_.absolute || other.tool_.rule() != tool_.rule())
@@ -91,6 +106,7 @@ class FixedHistogram {
                                          std::to_string(other.b_.bins) + " bins over [" + std::to_string(other.b_.lo) +
                                          ", " + std::to_string(other.b_.hi) + "] vs " + std::to_string(b_.bins) +
                                          " bins over [" + std::to_string(b_.lo) + ", " + std::to_string(b_.hi) + "])");
+    detail::check_merge_slots(slots_, other.slots_, slots_.size());
     for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i] += other.slots_[i];
   }
 
@@ -201,6 +217,7 @@ class ChannelFixedHistogram {
   void merge(const ChannelFixedHistogram& other) {
     if (!same_binning(other))
       detail::throw_invalid("other", "histograms differ in channels, bins, ranges or value mode");
+    detail::check_merge_slots(slots_, other.slots_, stride());
     for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i] += other.slots_[i];
   }
 

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qkern/core/fp.hpp"
+
 namespace qkern {
 
 /// `bins` uniform bins over [lo, hi]: bin i covers [lo + i*w, lo + (i+1)*w) with w = (hi - lo) / bins,
@@ -24,12 +26,23 @@ struct HistogramView {
   double lo = 0.0;
   double hi = 0.0;
   bool absolute = false;
+  /// Explicit bin edges (bins + 1 float32 values, as a tool saved them), or nullptr for the uniform
+  /// grid lo + i * (hi - lo) / bins.
   const float* edges = nullptr;
+  /// The exact range [data_min, data_max] of the values counted, when the collector tracks it
+  /// (StreamingHistogram and the histogram observers do). Percentiles and the brackets read from
+  /// the view then never lie outside it (a histogram only knows its bin edges, which may extend
+  /// up to a bin beyond the data). Both inside [lo, hi].
+  bool has_data_range = false;
+  double data_min = 0.0;
+  double data_max = 0.0;
 
-  double bin_width() const { return bins == 0 ? 0.0 : (hi - lo) / static_cast<double>(bins); }
+  double bin_width() const { return bins == 0 ? 0.0 : detail::fp_div(hi - lo, static_cast<double>(bins)); }
+  /// edges[i] when explicit edges are given; else lo + i * bin_width(), each operation rounded on its
+  /// own (never fused into an FMA, whatever the caller's flags: numpy and torch compute edges that way).
   double left_edge(std::size_t i) const {
     if (edges != nullptr) return static_cast<double>(edges[i]);
-    return lo + bin_width() * static_cast<double>(i);
+    return lo + detail::fp_mul(bin_width(), static_cast<double>(i));
   }
   std::uint64_t total() const {
     std::uint64_t t = 0;

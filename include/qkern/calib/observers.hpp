@@ -41,6 +41,13 @@ inline void write_minmax(BlobWriter& w, const MinMax& m) {
   w.u64(m.counts.neg_inf);
 }
 
+// DataError unless every channel of b can be merged into a without a count overflow (checked
+// before anything changes, so a failed merge leaves the observer as it was).
+inline void check_merge_counts(const std::vector<MinMax>& a, const std::vector<MinMax>& b) {
+  for (std::size_t c = 0; c < a.size() && c < b.size(); ++c)
+    add_counts(a[c].counts.checked_total(), b[c].counts.checked_total());
+}
+
 inline MinMax read_minmax(BlobReader& r) {
   MinMax m;
   m.min = r.f32();
@@ -49,22 +56,42 @@ inline MinMax read_minmax(BlobReader& r) {
   m.counts.nan = r.u64();
   m.counts.pos_inf = r.u64();
   m.counts.neg_inf = r.u64();
-  const float inf = std::numeric_limits<float>::infinity();
-  if (m.counts.finite == 0 ? !(m.min == inf && m.max == -inf)
-                           : !(std::isfinite(m.min) && std::isfinite(m.max) && m.min <= m.max))
+  // Canonical encoding only: what serialize() writes for some reachable state.
+  if (m.counts.finite == 0) {  // exactly +Inf / -Inf (no NaN, no other payload)
+    if (float_bits(m.min) != 0x7f800000u || float_bits(m.max) != 0xff800000u)
+      BlobReader::corrupt("min/max of an empty statistic must be +Inf/-Inf");
+  } else if (!is_finite(m.min) || !is_finite(m.max) || !(m.min <= m.max)) {
     BlobReader::corrupt("min/max inconsistent with the counts");
+  } else if (float_bits(m.min) == 0x80000000u || float_bits(m.max) == 0x80000000u) {
+    BlobReader::corrupt("a zero extreme must be +0.0");
+  }
+  if (!m.counts.total_fits()) BlobReader::corrupt("counts add up to more than 2^64 - 1");
   return m;
 }
 
+// +0.0 for a zero (the canonical zero extreme), v otherwise.
+inline float positive_zero(float v) { return v == 0.0f ? 0.0f : v; }
+
 // PyTorch's update, in float32: v + c * (cur - v).
+// Each operation rounded on its own: fp_mul keeps c * d from being fused with the add into an FMA
+// (GCC contracts it at -O2 -march=native, 1 ulp off PyTorch), whatever the caller's flags.
 inline float moving_average(float v, float cur, float c) {
-  const float d = cur - v;
-  const float step = c * d;
-  return v + step;
+  const float d = fp_sub(cur, v);
+  const float step = fp_mul(c, d);
+  return positive_zero(fp_add(v, step));
 }
 
+// The batch-count-weighted mean of two EMA states (merge), in double, rounded once to float.
+inline float weighted_mean(float x, double a, float y, double b) {
+  const double num = fp_add(fp_mul(double(x), a), fp_mul(double(y), b));
+  return positive_zero(static_cast<float>(fp_div(num, fp_add(a, b))));
+}
+
+inline bool valid_averaging_constant_value(float c) { return is_finite(c) && c > 0.0f && c <= 1.0f; }
+
 inline float valid_averaging_constant(float c) {
-  if (!(c > 0.0f && c <= 1.0f)) throw_invalid("averaging_constant", "must be in (0, 1], got " + std::to_string(c));
+  if (!valid_averaging_constant_value(c))
+    throw_invalid("averaging_constant", "must be in (0, 1], got " + std::to_string(c));
   return c;
 }
 
@@ -138,10 +165,10 @@ class MovingAverageMinMaxObserver {
       range_.max = o.range_.max;
     } else {
       const double a = double(batches_), b = double(o.batches_);
-      range_.min = static_cast<float>((range_.min * a + o.range_.min * b) / (a + b));
-      range_.max = static_cast<float>((range_.max * a + o.range_.max * b) / (a + b));
+      range_.min = detail::weighted_mean(range_.min, a, o.range_.min, b);
+      range_.max = detail::weighted_mean(range_.max, a, o.range_.max, b);
     }
-    batches_ += o.batches_;
+    batches_ += o.batches_;  // no overflow: batches <= finite counts, checked above
   }
 
   float averaging_constant() const { return c_; }
@@ -160,11 +187,12 @@ class MovingAverageMinMaxObserver {
   static MovingAverageMinMaxObserver deserialize(const std::vector<std::uint8_t>& blob) {
     detail::BlobReader r(blob.data(), blob.size(), StatisticKind::moving_average_minmax);
     const float c = r.f32();
-    if (!(c > 0.0f && c <= 1.0f)) detail::BlobReader::corrupt("averaging constant");
+    if (!detail::valid_averaging_constant_value(c)) detail::BlobReader::corrupt("averaging constant");
     MovingAverageMinMaxObserver o(c);
     o.batches_ = r.u64();
     o.range_ = detail::read_minmax(r);
-    if ((o.batches_ == 0) != (o.range_.counts.finite == 0)) detail::BlobReader::corrupt("batch count");
+    if ((o.batches_ == 0) != (o.range_.counts.finite == 0) || o.batches_ > o.range_.counts.finite)
+      detail::BlobReader::corrupt("batch count");
     r.expect_end();
     return o;
   }
@@ -188,8 +216,11 @@ class PerChannelMinMaxObserver {
     const std::vector<MinMax> b = minmax(x, layout);
     for (std::size_t c = 0; c < channels(); ++c) ranges_[c].merge(b[c]);
   }
+  /// Throws InvalidArgument naming "other" when the channel counts differ, DataError (and merges
+  /// nothing) when a channel's counts would exceed 2^64 - 1.
   void merge(const PerChannelMinMaxObserver& other) {
     if (other.channels() != channels()) detail::throw_invalid("other", "has a different channel count");
+    detail::check_merge_counts(ranges_, other.ranges_);
     for (std::size_t c = 0; c < channels(); ++c) ranges_[c].merge(other.ranges_[c]);
   }
   std::size_t channels() const { return ranges_.size(); }
@@ -247,6 +278,7 @@ class MovingAveragePerChannelMinMaxObserver {
 
   void merge(const MovingAveragePerChannelMinMaxObserver& o) {
     if (o.channels() != channels()) detail::throw_invalid("other", "has a different channel count");
+    detail::check_merge_counts(ranges_, o.ranges_);
     for (std::size_t c = 0; c < channels(); ++c) {
       ranges_[c].counts += o.ranges_[c].counts;
       if (o.batches_[c] == 0) continue;
@@ -255,8 +287,8 @@ class MovingAveragePerChannelMinMaxObserver {
         ranges_[c].max = o.ranges_[c].max;
       } else {
         const double a = double(batches_[c]), b = double(o.batches_[c]);
-        ranges_[c].min = static_cast<float>((ranges_[c].min * a + o.ranges_[c].min * b) / (a + b));
-        ranges_[c].max = static_cast<float>((ranges_[c].max * a + o.ranges_[c].max * b) / (a + b));
+        ranges_[c].min = detail::weighted_mean(ranges_[c].min, a, o.ranges_[c].min, b);
+        ranges_[c].max = detail::weighted_mean(ranges_[c].max, a, o.ranges_[c].max, b);
       }
       batches_[c] += o.batches_[c];
     }
@@ -281,7 +313,7 @@ class MovingAveragePerChannelMinMaxObserver {
   static MovingAveragePerChannelMinMaxObserver deserialize(const std::vector<std::uint8_t>& blob) {
     detail::BlobReader r(blob.data(), blob.size(), StatisticKind::moving_average_channel_minmax);
     const float c = r.f32();
-    if (!(c > 0.0f && c <= 1.0f)) detail::BlobReader::corrupt("averaging constant");
+    if (!detail::valid_averaging_constant_value(c)) detail::BlobReader::corrupt("averaging constant");
     const std::uint32_t channels = r.u32();
     if (channels == 0) detail::BlobReader::corrupt("channel count");
     r.expect_remaining(std::uint64_t{channels} * 48);
@@ -289,7 +321,8 @@ class MovingAveragePerChannelMinMaxObserver {
     for (std::size_t k = 0; k < channels; ++k) {
       o.batches_[k] = r.u64();
       o.ranges_[k] = detail::read_minmax(r);
-      if ((o.batches_[k] == 0) != (o.ranges_[k].counts.finite == 0)) detail::BlobReader::corrupt("batch count");
+      if ((o.batches_[k] == 0) != (o.ranges_[k].counts.finite == 0) || o.batches_[k] > o.ranges_[k].counts.finite)
+        detail::BlobReader::corrupt("batch count");
     }
     return o;
   }

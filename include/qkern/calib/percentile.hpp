@@ -41,14 +41,14 @@ namespace detail {
 inline void check_view(const HistogramView& h, const char* name) {
   if (h.bins == 0) throw_invalid(name, "has no bins");
   if (h.counts == nullptr) throw_invalid(name, "counts is null");
-  if (!std::isfinite(h.lo) || !std::isfinite(h.hi) || !(h.hi >= h.lo))
+  if (!::qkern::detail::is_finite(h.lo) || !::qkern::detail::is_finite(h.hi) || !(h.hi >= h.lo))
     throw_invalid(name, "range [lo, hi] must be finite with lo <= hi, got [" + std::to_string(h.lo) + ", " +
                             std::to_string(h.hi) + "]");
 }
 
 inline std::uint64_t require_counts(const HistogramView& h) {
   const std::uint64_t total = h.total();
-  if (total == 0) throw DataError("empty histogram (no values observed): cannot fit or take a percentile");
+  if (total == 0) detail::throw_data("empty histogram (no values observed): cannot fit or take a percentile");
   return total;
 }
 
@@ -75,10 +75,14 @@ inline double order_statistic_estimate(const HistogramView& h, std::uint64_t k, 
   std::uint64_t before = 0;
   bin = bin_of_rank(h, k, before);
   const double c = static_cast<double>(h.counts[bin]);
-  const double l = h.left_edge(bin), r = right_edge(h, bin);
+  double l = h.left_edge(bin), r = right_edge(h, bin);
+  if (h.has_data_range) {  // the first and last non-empty bins end at the exact extremes
+    l = std::max(l, h.data_min);
+    r = std::min(r, h.data_max);
+  }
   if (total > 1 && k == 0) return l;
   if (total > 1 && k + 1 == total) return r;
-  return l + (r - l) * ((static_cast<double>(k - before) + 0.5) / c);
+  return l + fp_mul(r - l, fp_div(static_cast<double>(k - before) + 0.5, c));
 }
 
 inline PercentileEstimate percentile_of(const HistogramView& h, double p, std::uint64_t total) {
@@ -89,7 +93,11 @@ inline PercentileEstimate percentile_of(const HistogramView& h, double p, std::u
   PercentileEstimate e;
   e.lower = h.left_edge(b0);
   e.upper = right_edge(h, b1);
-  e.value = p == 0.0 ? e.lower : p == 100.0 ? e.upper : a + (b - a) * lr.gamma;
+  if (h.has_data_range) {  // the exact range the collector tracked bounds every order statistic
+    e.lower = std::min(std::max(e.lower, h.data_min), h.data_max);
+    e.upper = std::min(std::max(e.upper, h.data_min), h.data_max);
+  }
+  e.value = p == 0.0 ? e.lower : p == 100.0 ? e.upper : a + fp_mul(b - a, lr.gamma);
   e.value = std::min(std::max(e.value, e.lower), e.upper);
   return e;
 }
@@ -105,7 +113,9 @@ enum class PercentileMode : std::uint8_t {
 
 /// The p-th percentile (p in [0, 100]) of the values counted by `hist`. interpolated (default):
 /// see PercentileEstimate; p = 0 / 100 give the left edge of the first / right edge of the last
-/// non-empty bin (the exact min / max when the histogram spans the data's range). left_edge: the
+/// non-empty bin (the exact min / max when the histogram spans the data's range). When the view
+/// carries the exact data range (has_data_range: streaming histograms and observers), value, lower
+/// and upper all lie inside [data_min, data_max], and p = 0 / 100 are exactly the min / max. left_edge: the
 /// ModelOpt / ONNX Runtime value edges[searchsorted(cumsum(hist/total), p/100)] computed as those
 /// tools do in float64 (edges from HistogramView::left_edge; the bracket is then that one bin).
 /// Throws InvalidArgument naming "percentile" (p outside [0, 100] or NaN) or "hist" (no bins,

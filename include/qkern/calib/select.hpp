@@ -208,8 +208,8 @@ struct LinearRank {
 };
 
 inline LinearRank numpy_linear_rank(std::uint64_t m, double p) {
-  const double q = p / 100.0;
-  const double virt = static_cast<double>(m - 1) * q;
+  const double q = fp_div(p, 100.0);
+  const double virt = fp_mul(static_cast<double>(m - 1), q);
   if (virt >= static_cast<double>(m - 1)) return {m - 1, m - 1, 1.0};
   const double prev = std::floor(virt);
   const std::uint64_t pi = static_cast<std::uint64_t>(prev);
@@ -220,8 +220,8 @@ inline double numpy_lerp(float a, float b, double gamma) {
   const float d32 = b - a;
   // numpy would give Inf or NaN when b - a overflows float32 (|a|, |b| near FLT_MAX); qkern keeps
   // the difference in double there (SF-7).
-  const double d = std::isinf(d32) ? static_cast<double>(b) - static_cast<double>(a) : static_cast<double>(d32);
-  double r = gamma < 0.5 ? static_cast<double>(a) + d * gamma : static_cast<double>(b) - d * (1.0 - gamma);
+  const double d = is_inf(d32) ? static_cast<double>(b) - static_cast<double>(a) : static_cast<double>(d32);
+  double r = gamma < 0.5 ? static_cast<double>(a) + fp_mul(d, gamma) : static_cast<double>(b) - fp_mul(d, 1.0 - gamma);
   if (r == 0.0) r = 0.0;  // +0.0: numpy's sign of a zero result depends on its partition order
   return r;
 }
@@ -270,7 +270,7 @@ inline bool percentile_by_window(const float* x, std::size_t n, double p, ExactP
   if (ms < kWindowSample / 2) return false;
   const double q = p / 100.0;
   const double pos = q * static_cast<double>(ms - 1);
-  const double delta = 4.0 * std::sqrt(static_cast<double>(ms) * q * (1.0 - q)) + 32.0;
+  const double delta = fp_mul(4.0, std::sqrt(static_cast<double>(ms) * q * (1.0 - q))) + 32.0;
   const double ilo = std::floor(pos - delta), ihi = std::ceil(pos + delta);
   std::int32_t lo = kLowestFiniteKey, hi = kHighestFiniteKey;
   if (ilo > 0) {
@@ -303,7 +303,7 @@ inline bool percentile_by_window(const float* x, std::size_t n, double p, ExactP
 }
 
 inline void check_percentile(double p, const char* name) {
-  if (!(p >= 0.0 && p <= 100.0)) throw_invalid(name, "must be in [0, 100], got " + std::to_string(p));
+  if (!is_finite(p) || !(p >= 0.0 && p <= 100.0)) throw_invalid(name, "must be in [0, 100], got " + std::to_string(p));
 }
 
 }  // namespace detail
@@ -321,7 +321,7 @@ inline std::vector<ExactPercentile> percentiles_exact(const float* x, std::size_
                                                       const std::vector<double>& percentiles) {
   for (double p : percentiles) detail::check_percentile(p, "percentile");
   if (n != 0 && x == nullptr) detail::throw_invalid("x", "is null");
-  if (n == 0) throw DataError("no data: cannot compute a percentile of an empty array");
+  if (n == 0) detail::throw_data("no data: cannot compute a percentile of an empty array");
   simd::FloatEnvironmentGuard env;
   if (n >= detail::kWindowMinSize) {
     std::vector<ExactPercentile> out;
@@ -335,8 +335,8 @@ inline std::vector<ExactPercentile> percentiles_exact(const float* x, std::size_
   std::vector<std::uint64_t> top(detail::kSelectTopBins);
   const ValueCounts counts = detail::select_count_top(x, n, top.data());
   if (counts.finite == 0)
-    throw DataError("no finite values (" + std::to_string(counts.skipped()) +
-                    " NaN/Inf skipped): cannot compute a percentile");
+    detail::throw_data("no finite values (" + std::to_string(counts.skipped()) +
+                       " NaN/Inf skipped): cannot compute a percentile");
   // Every order statistic needed, sorted and unique.
   std::vector<detail::LinearRank> lr;
   std::vector<std::uint64_t> ranks;

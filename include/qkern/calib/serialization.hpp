@@ -84,31 +84,37 @@ class BlobReader {
     if (data == nullptr && size != 0) throw_invalid("data", "is null");
     constexpr std::size_t kHeader = 4 + 2 + 2 + 8, kTrailer = 8;
     if (size < kHeader + kTrailer)
-      throw DataError(std::string(what) + "truncated input (" + std::to_string(size) + " bytes)");
+      detail::throw_data(std::string(what) + "truncated input (" + std::to_string(size) + " bytes)");
     if (std::memcmp(data, "QKST", 4) != 0)
-      throw DataError(std::string(what) + "bad magic number (not a qkern statistic)");
+      detail::throw_data(std::string(what) + "bad magic number (not a qkern statistic)");
     p_ = data + 4;
     end_ = data + size;
     const std::uint16_t version = u16();
     if (version != kSerializationVersion)
-      throw DataError(std::string(what) + "unknown format version " + std::to_string(version) + " (this build reads " +
-                      std::to_string(kSerializationVersion) + ")");
+      detail::throw_data(std::string(what) + "unknown format version " + std::to_string(version) +
+                         " (this build reads " + std::to_string(kSerializationVersion) + ")");
     const std::uint16_t k = u16();
     if (k != static_cast<std::uint16_t>(kind))
-      throw DataError(std::string(what) + "blob holds statistic kind " + std::to_string(k) + ", expected " +
-                      std::to_string(static_cast<unsigned>(kind)));
+      detail::throw_data(std::string(what) + "blob holds statistic kind " + std::to_string(k) + ", expected " +
+                         std::to_string(static_cast<unsigned>(kind)));
     const std::uint64_t payload = u64();
     if (payload != size - kHeader - kTrailer)
-      throw DataError(std::string(what) + "size mismatch: header says " + std::to_string(payload) +
-                      " payload bytes, input has " + std::to_string(size - kHeader - kTrailer) + " (truncated?)");
+      detail::throw_data(std::string(what) + "size mismatch: header says " + std::to_string(payload) +
+                         " payload bytes, input has " + std::to_string(size - kHeader - kTrailer) + " (truncated?)");
     const std::uint8_t* t = data + size - kTrailer;
     std::uint64_t stored = 0;
     for (int i = 0; i < 8; ++i) stored |= std::uint64_t{t[i]} << (8 * i);
     if (stored != fnv1a64(data, size - kTrailer))
-      throw DataError(std::string(what) + "checksum mismatch (corrupt input)");
+      detail::throw_data(std::string(what) + "checksum mismatch (corrupt input)");
     end_ = t;
   }
   std::uint8_t u8() { return static_cast<std::uint8_t>(le(1)); }
+  /// A flag byte: exactly 0 or 1 (the only encodings serialize() writes).
+  bool flag() {
+    const std::uint8_t b = u8();
+    if (b > 1) corrupt("flag byte " + std::to_string(b) + " (only 0 and 1 are valid)");
+    return b == 1;
+  }
   std::uint16_t u16() { return static_cast<std::uint16_t>(le(2)); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(le(4)); }
   std::uint64_t u64() { return le(8); }
@@ -122,16 +128,16 @@ class BlobReader {
   /// Throws unless exactly `bytes` remain (used before reading arrays whose size a field gave).
   void expect_remaining(std::uint64_t bytes) const {
     if (bytes != static_cast<std::uint64_t>(end_ - p_))
-      throw DataError("cannot deserialize statistic: payload size does not match its declared dimensions");
+      detail::throw_data("cannot deserialize statistic: payload size does not match its declared dimensions");
   }
   void expect_end() const { expect_remaining(0); }
   [[noreturn]] static void corrupt(const std::string& why) {
-    throw DataError("cannot deserialize statistic: inconsistent content (" + why + ")");
+    detail::throw_data("cannot deserialize statistic: inconsistent content (" + why + ")");
   }
 
  private:
   std::uint64_t le(int bytes) {
-    if (end_ - p_ < bytes) throw DataError("cannot deserialize statistic: truncated payload");
+    if (end_ - p_ < bytes) detail::throw_data("cannot deserialize statistic: truncated payload");
     std::uint64_t v = 0;
     for (int i = 0; i < bytes; ++i) v |= std::uint64_t{p_[i]} << (8 * i);
     p_ += bytes;

@@ -115,9 +115,9 @@ class GridHistogramSet {
   HistogramView view(std::size_t c) const {
     if (!has_finite(c)) {
       const ValueCounts v = counts(c);
-      throw DataError(v.total() == 0 ? "no data observed: the histogram is empty"
-                                     : "no finite values observed (" + std::to_string(v.skipped()) +
-                                           " NaN/Inf counted): the histogram is empty");
+      detail::throw_data(v.total() == 0 ? "no data observed: the histogram is empty"
+                                        : "no finite values observed (" + std::to_string(v.skipped()) +
+                                              " NaN/Inf counted): the histogram is empty");
     }
     HistogramView v;
     v.absolute = absolute();
@@ -125,6 +125,9 @@ class GridHistogramSet {
     v.bins = bins_;
     v.lo = std::ldexp(double(base_[c]), k_[c]);
     v.hi = std::ldexp(double(base_[c] + std::int64_t(bins_)), k_[c]);
+    v.has_data_range = true;
+    v.data_min = mn_[c];
+    v.data_max = mx_[c];
     return v;
   }
 
@@ -176,6 +179,9 @@ class GridHistogramSet {
       throw_invalid("other", "histograms differ in bins, value mode or channel count (" + std::to_string(o.bins_) +
                                  " vs " + std::to_string(bins_) + " bins, " + std::to_string(o.channels()) + " vs " +
                                  std::to_string(channels()) + " channels)");
+    // Every counter is at most its channel's total, so totals that fit mean counters that fit.
+    // Checked for all channels before anything changes: a failed merge leaves this as it was.
+    for (std::size_t c = 0; c < channels(); ++c) add_counts(total_count(c), o.total_count(c));
     for (std::size_t c = 0; c < channels(); ++c) {
       std::uint64_t* s = slots_.data() + c * stride();
       const std::uint64_t* t = o.bin_counts(c);
@@ -197,7 +203,7 @@ class GridHistogramSet {
       for (std::size_t i = 0; i < bins_; ++i) {
         if (t[i] == 0) continue;
         const std::int64_t r = coarsen_bin(o.base_[c] + std::int64_t(i), k - o.k_[c]) - nbase;
-        s[r] += t[i];
+        s[in_window(r)] += t[i];
       }
     }
   }
@@ -233,26 +239,40 @@ class GridHistogramSet {
     const std::uint64_t per_channel = 1 + 8 + 8 + 4 + 4 + 8 * (std::uint64_t{bins} + kHistogramExtraSlots);
     r.expect_remaining(per_channel * channels);
     GridHistogramSet h(channels, bins, static_cast<HistogramValues>(mode));
+    // Every invariant merge(), regrid() and the fits rely on is checked here, and only the canonical
+    // encoding (what write() produces for a reachable state) is accepted.
     for (std::size_t c = 0; c < channels; ++c) {
-      const bool finite = r.u8() != 0;
+      const bool finite = r.flag();
       const std::int64_t k = r.i64(), base = r.i64();
       const float mn = r.f32(), mx = r.f32();
       std::uint64_t* s = h.slots_.data() + c * h.stride();
       for (std::size_t e = 0; e < h.stride(); ++e) s[e] = r.u64();
       if (s[bins + kSlotBelow] != 0 || s[bins + kSlotAbove] != 0) BlobReader::corrupt("out-of-window counts");
+      std::uint64_t all = 0;
+      for (std::size_t e = 0; e < h.stride(); ++e) {
+        if (!counts_fit(all, s[e])) BlobReader::corrupt("counts add up to more than 2^64 - 1");
+        all += s[e];
+      }
       std::uint64_t total = 0;
       for (std::size_t i = 0; i < bins; ++i) total += s[i];
       if (!finite) {
         if (total != 0 || k != kMinGridExponent || base != 0) BlobReader::corrupt("counts without a range");
+        if (float_bits(mn) != 0x7f800000u || float_bits(mx) != 0xff800000u)
+          BlobReader::corrupt("min/max of an empty channel must be +Inf/-Inf");
         continue;
       }
-      if (!std::isfinite(mn) || !std::isfinite(mx) || !(mn <= mx) || (h.absolute() && mn < 0.0f))
-        BlobReader::corrupt("range");
+      if (!is_finite(mn) || !is_finite(mx) || !(mn <= mx) || (h.absolute() && mn < 0.0f)) BlobReader::corrupt("range");
+      if (float_bits(mn) == 0x80000000u || float_bits(mx) == 0x80000000u)
+        BlobReader::corrupt("a zero extreme must be +0.0");
       const int want_k = grid_exponent(mn, mx, bins);
       if (k != want_k || double(base) != grid_floor(mn, want_k)) BlobReader::corrupt("grid does not match the range");
       const std::int64_t last = std::int64_t(grid_floor(mx, want_k)) - base;
       if (last < 0 || last >= std::int64_t(bins)) BlobReader::corrupt("range wider than the window");
+      // The bins of min and max hold a value each, and no value lies beyond max's bin (regrid and
+      // merge map every non-empty bin into the window of [min, max]).
       if (s[0] == 0 || s[last] == 0) BlobReader::corrupt("extreme bins empty");
+      for (std::size_t i = static_cast<std::size_t>(last) + 1; i < bins; ++i)
+        if (s[i] != 0) BlobReader::corrupt("counts above the maximum's bin (bin " + std::to_string(i) + ")");
       h.set_grid(c, want_k, mn);
       h.mn_[c] = mn;
       h.mx_[c] = mx;
@@ -261,6 +281,24 @@ class GridHistogramSet {
   }
 
  private:
+  // Index r of a bin of the current window. Always true for a consistent state (every non-empty bin
+  // lies in [min, max], which the window covers: deserialize checks it); a DataError rather than an
+  // out-of-bounds write if it were ever violated.
+  std::size_t in_window(std::int64_t r) const {
+    if (r < 0 || r >= static_cast<std::int64_t>(bins_))
+      detail::throw_data("histogram state inconsistent: a non-empty bin lies outside the window of its range");
+    return static_cast<std::size_t>(r);
+  }
+
+  // Every value channel c counted (bins and the NaN/+-Inf slots; below/above are always 0 between
+  // calls), or a DataError if that exceeds 2^64 - 1.
+  std::uint64_t total_count(std::size_t c) const {
+    const std::uint64_t* s = bin_counts(c);
+    std::uint64_t t = 0;
+    for (std::size_t e = 0; e < stride(); ++e) t = add_counts(t, s[e]);
+    return t;
+  }
+
   static bool bits_equal(const std::vector<float>& a, const std::vector<float>& b) {
     return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
   }
@@ -297,7 +335,7 @@ class GridHistogramSet {
     for (std::size_t i = 0; i < bins_; ++i) {
       if (s[i] == 0) continue;
       const std::int64_t r = coarsen_bin(old_base + std::int64_t(i), k - old_k) - base_[c];
-      moved[static_cast<std::size_t>(r)] += s[i];  // in range: the new window covers [min, max]
+      moved[in_window(r)] += s[i];  // in range: the new window covers [min, max]
     }
     std::copy(moved.begin(), moved.end(), s);
   }

@@ -60,7 +60,7 @@ inline WeightSearchResult search_weight_params(const float* w, const ChannelLayo
   if (options.candidates == 0) detail::throw_invalid("options.candidates", "must be >= 1");
   if (!(options.min_fraction >= 0.0 && options.min_fraction < 1.0))
     detail::throw_invalid("options.min_fraction", "must be in [0, 1)");
-  if (!(options.sqnr_gamma >= 0.0) || !std::isfinite(options.sqnr_gamma))
+  if (!(options.sqnr_gamma >= 0.0) || !::qkern::detail::is_finite(options.sqnr_gamma))
     detail::throw_invalid("options.sqnr_gamma", "must be finite and >= 0");
   RangeOptions ro;
   ro.scheme = options.scheme;
@@ -81,13 +81,13 @@ inline WeightSearchResult search_weight_params(const float* w, const ChannelLayo
     for (std::size_t o = 0; o < layout.outer; ++o) {
       const float* p = w + (o * layout.channels + c) * layout.inner;
       for (std::size_t i = 0; i < layout.inner; ++i)
-        if (std::isfinite(p[i])) {
+        if (::qkern::detail::is_finite(p[i])) {
           x.push_back(p[i]);
           mn = p[i] < mn ? p[i] : mn;
           mx = p[i] > mx ? p[i] : mx;
         }
     }
-    if (x.empty()) throw DataError("channel " + std::to_string(c) + " has no finite weight: cannot fit parameters");
+    if (x.empty()) detail::throw_data("channel " + std::to_string(c) + " has no finite weight: cannot fit parameters");
     y.resize(x.size());
     const double amax = std::fmax(-static_cast<double>(mn), static_cast<double>(mx));
     double best = std::numeric_limits<double>::infinity(), best_f = 1.0;
@@ -107,7 +107,7 @@ inline WeightSearchResult search_weight_params(const float* w, const ChannelLayo
       for (std::size_t i = 0; i < x.size(); ++i) {
         const double d = static_cast<double>(y[i]) - x[i];
         const bool clipped = weighted && (x[i] < grid_lo || x[i] > grid_hi);
-        err += d * d * (clipped ? options.sqnr_gamma : 1.0);
+        err += detail::fp_mul(detail::fp_mul(d, d), clipped ? options.sqnr_gamma : 1.0);
       }
       if (err < best) {
         best = err;

@@ -157,15 +157,15 @@ inline QuantParams choose_qkern(double lo, double hi, DType dtype, QRange r, con
     p.zero_point = symmetric_zero_point(dtype, r, Convention::qkern);
     const double amax = std::fmax(-lo, hi);
     const double half = std::fmin(double(p.zero_point) - r.qmin, double(r.qmax) - p.zero_point);
-    double s = amax / half;
+    double s = fp_div(amax, half);
     if (o.power_of_two_scale) s = next_power_of_two(s);
     p.scale = to_valid_float_scale(s);
     return p;
   }
-  double s = (hi - lo) / double(r.levels());
+  double s = fp_div(hi - lo, double(r.levels()));
   if (o.power_of_two_scale) s = next_power_of_two(s);
   p.scale = to_valid_float_scale(s);
-  p.zero_point = clamp_code(round_half_even(r.qmin - lo / double(p.scale)), r);
+  p.zero_point = clamp_code(round_half_even(r.qmin - fp_div(lo, double(p.scale))), r);
   return p;
 }
 
@@ -176,20 +176,20 @@ inline QuantParams choose_pytorch(double lo_d, double hi_d, DType dtype, QRange 
   float s;
   if (o.scheme == Scheme::symmetric) {
     const float amax = std::fmax(-lo, hi);
-    s = amax / static_cast<float>((double(r.qmax) - r.qmin) / 2.0);
-    if (!std::isfinite(s)) s = static_cast<float>(double(amax) / ((double(r.qmax) - r.qmin) / 2.0));
+    s = fp_div(amax, static_cast<float>((double(r.qmax) - r.qmin) / 2.0));
+    if (!::qkern::detail::is_finite(s)) s = static_cast<float>(double(amax) / ((double(r.qmax) - r.qmin) / 2.0));
     s = std::fmax(s, kPyTorchEps);
     if (o.power_of_two_scale) s = static_cast<float>(next_power_of_two(s));
     p.scale = to_valid_float_scale(s);
     p.zero_point = symmetric_zero_point(dtype, r, Convention::pytorch, o.range.has_value());
     return p;
   }
-  s = (hi - lo) / static_cast<float>(r.levels());
-  if (!std::isfinite(s)) s = static_cast<float>((double(hi) - lo) / double(r.levels()));  // SF-7
+  s = fp_div(hi - lo, static_cast<float>(r.levels()));
+  if (!::qkern::detail::is_finite(s)) s = static_cast<float>((double(hi) - lo) / double(r.levels()));  // SF-7
   s = std::fmax(s, kPyTorchEps);
   if (o.power_of_two_scale) s = static_cast<float>(next_power_of_two(s));
   p.scale = to_valid_float_scale(s);
-  const float q = std::nearbyint(lo / p.scale);  // torch.round: ties to even
+  const float q = std::nearbyint(fp_div(lo, p.scale));  // torch.round: ties to even
   p.zero_point = clamp_code(double(r.qmin) - double(q), r);
   return p;
 }
@@ -201,7 +201,7 @@ inline QuantParams choose_onnxruntime(double lo, double hi, DType dtype, QRange 
     lo = -amax;
     hi = amax;
   }
-  double s = static_cast<float>((hi - lo) / double(r.levels()));  // float64, cast back to float32
+  double s = static_cast<float>(fp_div(hi - lo, double(r.levels())));  // float64, cast back to float32
   if (o.power_of_two_scale) s = next_power_of_two(s);
   if (s < std::numeric_limits<float>::min()) {  // ORT: scale < finfo.tiny -> scale 1, zp 0
     p.scale = 1.0f;
@@ -212,7 +212,7 @@ inline QuantParams choose_onnxruntime(double lo, double hi, DType dtype, QRange 
   if (o.scheme == Scheme::symmetric) {
     p.zero_point = clamp_code(std::nearbyint((r.qmin + r.qmax) / 2.0), r);
   } else {
-    const float zpf = static_cast<float>(r.qmin) - static_cast<float>(lo) / p.scale;  // numpy float32
+    const float zpf = static_cast<float>(r.qmin) - fp_div(static_cast<float>(lo), p.scale);  // numpy float32
     p.zero_point = clamp_code(std::nearbyint(zpf), r);
   }
   return p;
@@ -224,7 +224,7 @@ inline QuantParams choose_tensorrt(double lo, double hi, DType dtype, QRange r, 
   const double amax = std::fmax(-lo, hi);
   const double bound = is_signed(dtype) ? r.qmax : r.qmax;  // 127 for int8, 255 for uint8
   if (!(amax > std::ldexp(1.0, -24))) return p;             // ModelOpt zeroes the output: scale 1
-  double s = static_cast<float>(amax) / static_cast<float>(bound);
+  double s = fp_div(static_cast<float>(amax), static_cast<float>(bound));
   if (o.power_of_two_scale) s = next_power_of_two(s);
   p.scale = to_valid_float_scale(s);
   return p;
@@ -234,7 +234,7 @@ inline QuantParams choose_tflite(double lo, double hi, DType dtype, QRange r, co
   QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::tflite());
   if (o.scheme == Scheme::symmetric) {
     const double amax = std::fmax(-lo, hi);
-    double s = amax / double(r.qmax);
+    double s = fp_div(amax, double(r.qmax));
     if (o.power_of_two_scale) s = next_power_of_two(s);
     p.scale = amax == 0.0 ? 1.0f : to_valid_float_scale(s);
     p.zero_point = symmetric_zero_point(dtype, r, Convention::tflite);
@@ -244,11 +244,11 @@ inline QuantParams choose_tflite(double lo, double hi, DType dtype, QRange r, co
     p.zero_point = clamp_code(0.0, r);
     return p;
   }
-  double s = (hi - lo) / (double(r.qmax) - double(r.qmin));
+  double s = fp_div(hi - lo, double(r.qmax) - double(r.qmin));
   if (o.power_of_two_scale) s = next_power_of_two(s);
-  const double zp_from_min = r.qmin - lo / s, zp_from_max = r.qmax - hi / s;
-  const double err_min = std::fabs(double(r.qmin)) + std::fabs(lo / s);
-  const double err_max = std::fabs(double(r.qmax)) + std::fabs(hi / s);
+  const double zp_from_min = r.qmin - fp_div(lo, s), zp_from_max = r.qmax - fp_div(hi, s);
+  const double err_min = std::fabs(double(r.qmin)) + std::fabs(fp_div(lo, s));
+  const double err_max = std::fabs(double(r.qmax)) + std::fabs(fp_div(hi, s));
   const double zp = err_min < err_max ? zp_from_min : zp_from_max;
   p.zero_point = zp < r.qmin ? r.qmin : zp > r.qmax ? r.qmax : static_cast<std::int32_t>(round_half_away(zp));
   p.scale = to_valid_float_scale(s);
@@ -267,8 +267,8 @@ inline QuantParams choose_fbgemm(double min_d, double max_d, DType dtype, QRange
   }
   mn = std::fmin(mn, 0.0f);
   mx = std::fmax(mx, 0.0f);
-  float scale = static_cast<float>((double(mx) - mn) / (double(r.qmax) - r.qmin));
-  if (scale == 0.0f || std::isinf(1.0f / scale)) scale = 0.1f;
+  float scale = static_cast<float>(fp_div(double(mx) - mn, double(r.qmax) - r.qmin));
+  if (scale == 0.0f || ::qkern::detail::is_inf(1.0f / scale)) scale = 0.1f;
   if (o.power_of_two_scale) scale = static_cast<float>(next_power_of_two(scale));
   // FBGEMM's floor; with a power-of-two constraint qkern raises it to 2^-14 so the constraint holds.
   const float kSmallScaleThreshold = o.power_of_two_scale ? 6.103515625e-05f : 6.1e-5f;
@@ -285,9 +285,10 @@ inline QuantParams choose_fbgemm(double min_d, double max_d, DType dtype, QRange
       mx *= amp;
     }
   }
-  const double zp_from_min = r.qmin - mn / double(scale), zp_from_max = r.qmax - mx / double(scale);
-  const double err_min = std::fabs(double(r.qmin)) + std::fabs(mn / double(scale));
-  const double err_max = std::fabs(double(r.qmax)) + std::fabs(mx / double(scale));
+  const double zp_from_min = r.qmin - fp_div(double(mn), double(scale)),
+               zp_from_max = r.qmax - fp_div(double(mx), double(scale));
+  const double err_min = std::fabs(double(r.qmin)) + std::fabs(fp_div(double(mn), double(scale)));
+  const double err_max = std::fabs(double(r.qmax)) + std::fabs(fp_div(double(mx), double(scale)));
   double zp = err_min < err_max ? zp_from_min : zp_from_max;
   if (sparse) zp = double(r.qmin + r.qmax) / 2;
   QuantParams p = QuantParams::make(dtype, to_valid_float_scale(scale), 0, r, Arithmetic::fbgemm());
@@ -305,8 +306,8 @@ inline QuantParams choose_fbgemm(double min_d, double max_d, DType dtype, QRange
 /// away, the others divide and round ties to even).
 inline QuantParams choose_params(double min, double max, DType dtype, RangeOptions options = {},
                                  Convention convention = Convention::qkern) {
-  if (!std::isfinite(min)) detail::throw_invalid("min", "must be finite, got " + std::to_string(min));
-  if (!std::isfinite(max)) detail::throw_invalid("max", "must be finite, got " + std::to_string(max));
+  if (!::qkern::detail::is_finite(min)) detail::throw_invalid("min", "must be finite, got " + std::to_string(min));
+  if (!::qkern::detail::is_finite(max)) detail::throw_invalid("max", "must be finite, got " + std::to_string(max));
   if (min > max)
     detail::throw_invalid("min", "is greater than max (" + std::to_string(min) + " > " + std::to_string(max) + ")");
   if (dtype == DType::int32)
@@ -343,9 +344,10 @@ inline QuantParams choose_params(double min, double max, DType dtype, RangeOptio
 inline QuantParams choose_params(const MinMax& range, DType dtype, RangeOptions options = {},
                                  Convention convention = Convention::qkern) {
   if (!range.has_finite())
-    throw DataError(range.counts.total() == 0 ? "no data observed: cannot fit parameters"
-                                              : "no finite values observed (" + std::to_string(range.counts.skipped()) +
-                                                    " NaN/Inf skipped): cannot fit parameters");
+    detail::throw_data(range.counts.total() == 0
+                           ? "no data observed: cannot fit parameters"
+                           : "no finite values observed (" + std::to_string(range.counts.skipped()) +
+                                 " NaN/Inf skipped): cannot fit parameters");
   return choose_params(range.min, range.max, dtype, options, convention);
 }
 

@@ -116,7 +116,7 @@ inline std::string scale_text(double s) {
 /// Throws InvalidArgument naming "real" unless real is finite, > 0 and the shift lies in
 /// [-31, 30] (about [2^-32, 2^30)); TFLite flushes smaller multipliers to zero, qkern refuses them.
 inline QuantizedMultiplier quantize_multiplier(double real) {
-  if (!std::isfinite(real) || !(real > 0.0))
+  if (!::qkern::detail::is_finite(real) || !(real > 0.0))
     detail::throw_invalid("real", "multiplier must be finite and > 0, got " + detail::scale_text(real));
   const QuantizedMultiplier m = detail::decompose_q31(real);
   if (m.shift < -31 || m.shift > 30)
@@ -141,7 +141,7 @@ namespace detail {
 
 /// Checks that `scale` is inside what `rounding` supports (RQ-3); names `argument` otherwise.
 inline void validate_requantize_scale(double scale, RequantizeRounding rounding, const char* argument) {
-  if (!std::isfinite(scale) || !(scale > 0.0))
+  if (!::qkern::detail::is_finite(scale) || !(scale > 0.0))
     throw_invalid(argument, "requantization scale must be finite and > 0, got " + scale_text(scale));
   const std::string fam = rounding_name(rounding);
   switch (rounding) {

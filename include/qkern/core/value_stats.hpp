@@ -7,7 +7,24 @@
 #include <cstdint>
 #include <limits>
 
+#include "qkern/core/error.hpp"
+
 namespace qkern {
+namespace detail {
+
+/// True when a + b fits in 64 bits.
+inline bool counts_fit(std::uint64_t a, std::uint64_t b) { return a <= std::numeric_limits<std::uint64_t>::max() - b; }
+
+/// a + b, or a DataError when the sum does not fit in 64 bits (merging statistics whose counts
+/// would wrap: a wrapped count silently corrupts every later fit and the saved state).
+inline std::uint64_t add_counts(std::uint64_t a, std::uint64_t b) {
+  if (!counts_fit(a, b))
+    throw_data("count overflow: merging gives more than 2^64 - 1 values (" + std::to_string(a) + " + " +
+               std::to_string(b) + ")");
+  return a + b;
+}
+
+}  // namespace detail
 
 /// How many values a statistic saw, by kind. Merge by adding.
 struct ValueCounts {
@@ -19,7 +36,18 @@ struct ValueCounts {
   std::uint64_t total() const { return finite + nan + pos_inf + neg_inf; }
   /// Values left out of the statistic (NaN and +-Inf).
   std::uint64_t skipped() const { return nan + pos_inf + neg_inf; }
+  /// True when total() does not wrap (always, for counts qkern produced).
+  bool total_fits() const {
+    return detail::counts_fit(finite, nan) && detail::counts_fit(finite + nan, pos_inf) &&
+           detail::counts_fit(finite + nan + pos_inf, neg_inf);
+  }
+  /// The total, or a DataError when it does not fit in 64 bits.
+  std::uint64_t checked_total() const {
+    return detail::add_counts(detail::add_counts(detail::add_counts(finite, nan), pos_inf), neg_inf);
+  }
+  /// Adds o's counts. Throws DataError (and changes nothing) when the total would exceed 2^64 - 1.
   ValueCounts& operator+=(const ValueCounts& o) {
+    detail::add_counts(checked_total(), o.checked_total());
     finite += o.finite;
     nan += o.nan;
     pos_inf += o.pos_inf;
@@ -40,10 +68,11 @@ struct MinMax {
   ValueCounts counts;
 
   bool has_finite() const { return counts.finite != 0; }
+  /// Throws DataError (and changes nothing) when the merged counts would exceed 2^64 - 1.
   MinMax& merge(const MinMax& o) {
+    counts += o.counts;
     min = o.min < min ? o.min : min;
     max = o.max > max ? o.max : max;
-    counts += o.counts;
     return *this;
   }
 };
@@ -55,8 +84,8 @@ struct AbsMax {
 
   bool has_finite() const { return counts.finite != 0; }
   AbsMax& merge(const AbsMax& o) {
-    value = o.value > value ? o.value : value;
     counts += o.counts;
+    value = o.value > value ? o.value : value;
     return *this;
   }
 };

@@ -50,14 +50,14 @@ inline void validate(const BatchNormParams& bn) {
   check_size(bn.beta, "bn.beta", true);
   auto check_finite = [](const std::vector<float>& v, const char* name) {
     for (std::size_t i = 0; i < v.size(); ++i)
-      if (!std::isfinite(v[i]))
+      if (!::qkern::detail::is_finite(v[i]))
         detail::throw_invalid(name, "[" + std::to_string(i) + "] is " + std::to_string(v[i]) + ", must be finite");
   };
   check_finite(bn.mean, "bn.mean");
   check_finite(bn.var, "bn.var");
   check_finite(bn.gamma, "bn.gamma");
   check_finite(bn.beta, "bn.beta");
-  if (!(bn.eps >= 0.0) || !std::isfinite(bn.eps))
+  if (!(bn.eps >= 0.0) || !::qkern::detail::is_finite(bn.eps))
     detail::throw_invalid("bn.eps", "must be finite and >= 0, got " + std::to_string(bn.eps));
   for (std::size_t i = 0; i < c; ++i) {
     const std::string at = "[" + std::to_string(i) + "] = " + std::to_string(bn.var[i]);
@@ -88,21 +88,21 @@ inline void bn_scale_shift_double(const BatchNormParams& bn, std::vector<double>
     const double g = bn.gamma.empty() ? 1.0 : double(bn.gamma[i]);
     const double b = bn.beta.empty() ? 0.0 : double(bn.beta[i]);
     scale[i] = g / std::sqrt(double(bn.var[i]) + bn.eps);
-    shift[i] = b - double(bn.mean[i]) * scale[i];
+    shift[i] = b - detail::fp_mul(double(bn.mean[i]), scale[i]);  // no FMA, whatever the flags
   }
 }
 
 inline float to_float_checked(double v, const char* what, std::size_t index) {
   const float f = static_cast<float>(v);
-  if (!std::isfinite(f))
-    throw DataError(std::string(what) + "[" + std::to_string(index) + "] = " + std::to_string(v) +
-                    " overflows float32 after folding");
+  if (!::qkern::detail::is_finite(f))
+    detail::throw_data(std::string(what) + "[" + std::to_string(index) + "] = " + std::to_string(v) +
+                       " overflows float32 after folding");
   return f;
 }
 
 inline void require_finite_array(const float* x, std::size_t n, const char* name) {
   for (std::size_t i = 0; i < n; ++i)
-    if (!std::isfinite(x[i]))
+    if (!::qkern::detail::is_finite(x[i]))
       throw_invalid(name, "[" + std::to_string(i) + "] is " + std::to_string(x[i]) + ", must be finite");
 }
 
@@ -172,7 +172,7 @@ inline void fold_batchnorm_in_place(float* weight, const WeightSpec& spec, std::
   for (std::size_t c = 0; c < o; ++c) {
     const double b = bias.empty() ? 0.0 : double(bias[c]);
     const double beta = bn.beta.empty() ? 0.0 : double(bn.beta[c]);
-    new_bias[c] = detail::to_float_checked((b - double(bn.mean[c])) * scale[c] + beta, "bias", c);
+    new_bias[c] = detail::to_float_checked(detail::fp_mul(b - double(bn.mean[c]), scale[c]) + beta, "bias", c);
   }
   detail::for_each_out_channel(
       spec, [&](std::size_t e, std::size_t c) { detail::to_float_checked(double(weight[e]) * scale[c], "weight", e); });

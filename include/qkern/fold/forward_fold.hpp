@@ -60,7 +60,7 @@ inline void fold_batchnorm_forward_in_place(float* weight, const WeightSpec& spe
   std::vector<double> acc(o);
   for (std::size_t c = 0; c < o; ++c) acc[c] = bias.empty() ? 0.0 : double(bias[c]);
   detail::for_each_channel_pair(spec, [&](std::size_t e, std::size_t oc, std::size_t ic) {
-    acc[oc] += double(weight[e]) * shift[ic];
+    acc[oc] += detail::fp_mul(double(weight[e]), shift[ic]);
     detail::to_float_checked(double(weight[e]) * scale[ic], "weight", e);
   });
   std::vector<float> new_bias(o);

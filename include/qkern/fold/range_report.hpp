@@ -60,7 +60,7 @@ inline ChannelRangeReport report_channel_ranges(const float* weight, const Weigh
                                                 double wide_factor = 10.0) {
   validate(spec);
   if (weight == nullptr) detail::throw_invalid("weight", "is null");
-  if (!(wide_factor >= 1.0) || !std::isfinite(wide_factor))
+  if (!(wide_factor >= 1.0) || !::qkern::detail::is_finite(wide_factor))
     detail::throw_invalid("wide_factor", "must be finite and >= 1, got " + std::to_string(wide_factor));
   const std::size_t o = spec.out_channels();
   ChannelRangeReport r;

@@ -6,21 +6,20 @@
 // for bit on every arch).
 //
 // Technique. Each vector is first tested for the common case, "every lane finite and inside the
-// range" (two compares and one mask test: NaN and +-Inf fail both compares, so no separate
-// non-finite test is paid on the fast path); its slots are then computed with the reference's fixed
-// sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs and tests compile
-// with -ffp-contract=off). A vector with an out-of-range or non-finite lane takes the full select
-// path or, for NaN/Inf, a lane-by-lane path. Slot indices reach the counter increments through
-// general-purpose registers (simd/lanes.hpp), two vectors after they are computed (DelayedSlots
-// says why: +30-36 % per tensor and per channel NCHW). Runs long enough to amortise a flush count
-// into two uint32 sub-histograms, lane l of a vector into copy l % 2 (kSubCopies says why two),
-// 16 KB at 2048 bins so the hot counters stay in L1; they are added into the uint64 counters every
-// 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or channel.
-// Traversal follows memory: channels-first tensors go 8 channels at a time, row by row
-// (count_channels_first), channels-last ones in ~32 KB row blocks, column by column
-// (count_channels_last); each driver's comment gives the measured reason. The grid kernels track
-// min/max of the in-range vectors in the same pass (two vector ops, no branch) and test the window
-// with float bounds precomputed exactly from the grid (grid_window), so the fast path needs no
+// range" (two compares, a finiteness test on the bits and one mask test: NaN fails the compares
+// too, but under -ffast-math the compiler may assume it does not, so only the bit test keeps a NaN
+// from reaching the float->int conversion and the counter index); its slots are then computed with the reference's
+// fixed sequence of IEEE float operations minus the range selects (no FMA: dispatch TUs compile with
+// -ffp-contract=off, and no product feeds an add). A vector with an out-of-range or non-finite lane takes the full
+// select path or, for NaN/Inf, a lane-by-lane path. Slot indices reach the counter increments through general-purpose
+// registers (simd/lanes.hpp), two vectors after they are computed (DelayedSlots says why: +30-36 % per tensor and per
+// channel NCHW). Runs long enough to amortise a flush count into two uint32 sub-histograms, lane l of a vector into
+// copy l % 2 (kSubCopies says why two), 16 KB at 2048 bins so the hot counters stay in L1; they are added into the
+// uint64 counters every 2^16 vectors (long before a uint32 could overflow) and at the end of each run set or channel.
+// Traversal follows memory: channels-first tensors go 8 channels at a time, row by row (count_channels_first),
+// channels-last ones in ~32 KB row blocks, column by column (count_channels_last); each driver's comment gives the
+// measured reason. The grid kernels track min/max of the in-range vectors in the same pass (two vector ops, no branch)
+// and test the window with float bounds precomputed exactly from the grid (grid_window), so the fast path needs no
 // clamps.
 #pragma once
 
@@ -341,7 +340,7 @@ inline void count_run(const float* x, std::size_t n, std::uint64_t* counts, bool
       const HF<A> xv = HF<A>::load_unaligned(x + i);
       const HF<A> v = xv & amask;
       HI<A> s;
-      if (xsimd::all(slots.in_range(v))) {
+      if (xsimd::all(slots.in_range(v) & simd::finite_mask_f(xv))) {
         range.vec(v);
         s = slots.fast(v);
       } else if (xsimd::any(simd::nonfinite_mask(xv))) {
@@ -449,7 +448,7 @@ inline void count_channels_last_block(const float* x, const ChannelLayout& l, st
       const HF<A> xv = HF<A>::load_unaligned(row + c);
       const HF<A> v = xv & amask;
       HI<A> s;
-      if (xsimd::all(slots.in_range(v))) {
+      if (xsimd::all(slots.in_range(v) & simd::finite_mask_f(xv))) {
         s = slots.fast(v);
       } else if (xsimd::any(simd::nonfinite_mask(xv))) {
         for (std::size_t j = 0; j < N; ++j) scalar_value(row[c + j], c + j);
@@ -603,7 +602,9 @@ struct f32_grid_histogram {
     r.counts.nan = extra[kSlotNaN] - before[0];
     r.counts.pos_inf = extra[kSlotPosInf] - before[1];
     r.counts.neg_inf = extra[kSlotNegInf] - before[2];
-    r.counts.finite = n - r.counts.skipped();
+    // Spelled out: a plain inline member (ValueCounts::skipped) called here would be emitted untagged
+    // in every arch TU where it is not inlined (tests/check_arch_leaks.cmake).
+    r.counts.finite = n - (r.counts.nan + r.counts.pos_inf + r.counts.neg_inf);
     return r;
   }
 };
@@ -623,12 +624,14 @@ struct f32_histogram_channels {
             return detail::FixedSlots<A>(F::load_unaligned(b.lo + c), F::load_unaligned(b.hi + c),
                                          F::load_unaligned(b.scale + c), b.bins);
           },
-          [&](float v, std::size_t c) { return reference::fixed_slot<A>(v, b.channel(c)); }, detail::NoChannelRanges{});
+          [&](float v, std::size_t c) { return reference::fixed_slot<A>(v, b.template channel<A>(c)); },
+          detail::NoChannelRanges{});
       return;
     }
     detail::count_channels_first<A>(
-        x, l, counts, stride, b.absolute, [&](std::size_t c) { return detail::FixedSlots<A>(b.channel(c)); },
-        [&](float v, std::size_t c) { return reference::fixed_slot<A>(v, b.channel(c)); },
+        x, l, counts, stride, b.absolute,
+        [&](std::size_t c) { return detail::FixedSlots<A>(b.template channel<A>(c)); },
+        [&](float v, std::size_t c) { return reference::fixed_slot<A>(v, b.template channel<A>(c)); },
         [] { return detail::NoRange{}; }, [](std::size_t, const detail::NoRange&) {});
   }
 };
@@ -656,14 +659,15 @@ struct f32_grid_histogram_channels {
             return detail::GridSlots<A>(F::load_unaligned(b.inv_width + c), F::load_unaligned(b.base + c),
                                         F::load_unaligned(flo.data() + c), F::load_unaligned(fhi.data() + c), b.bins);
           },
-          [&](float v, std::size_t c) { return reference::grid_slot<A>(v, b.channel(c)); },
+          [&](float v, std::size_t c) { return reference::grid_slot<A>(v, b.template channel<A>(c)); },
           detail::ChannelRanges<A>{mn, mx});
     } else {
       detail::with_grid_fix<A>(fix, [&](auto f) {
         constexpr bool Fix = decltype(f)::value;
         detail::count_channels_first<A>(
-            x, l, counts, stride, b.absolute, [&](std::size_t c) { return detail::GridSlots<A, Fix>(b.channel(c)); },
-            [&](float v, std::size_t c) { return reference::grid_slot<A>(v, b.channel(c)); },
+            x, l, counts, stride, b.absolute,
+            [&](std::size_t c) { return detail::GridSlots<A, Fix>(b.template channel<A>(c)); },
+            [&](float v, std::size_t c) { return reference::grid_slot<A>(v, b.template channel<A>(c)); },
             [] { return detail::RangeTracker<A>{}; },
             [&](std::size_t c, const detail::RangeTracker<A>& r) {
               const float rmn = r.min(), rmx = r.max();

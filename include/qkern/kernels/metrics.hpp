@@ -133,10 +133,12 @@ struct BlockAccumulator {
   void update(std::size_t m, const BD<A>& r, const BD<A>& t) {
     const BD<A> e = t - r;
     const BD<A> a = xsimd::abs(e);
-    r2[m] = r2[m] + r * r;
-    t2[m] = t2[m] + t * t;
-    e2[m] = e2[m] + e * e;
-    dot[m] = dot[m] + r * t;
+    // simd::opaque: each product rounded on its own, never fused with the add (the definition has
+    // no FMA; matters when these headers are compiled with the caller's -march and contraction).
+    r2[m] = r2[m] + simd::opaque(r * r);
+    t2[m] = t2[m] + simd::opaque(t * t);
+    e2[m] = e2[m] + simd::opaque(e * e);
+    dot[m] = dot[m] + simd::opaque(r * t);
     ae[m] = ae[m] + a;
     e1[m] = e1[m] + e;
     mx[m] = xsimd::max(mx[m], a);
@@ -242,10 +244,10 @@ struct ChannelChunk {
     const double r = rf, t = tf;
     const double e = t - r;
     const double a = std::fabs(e);
-    r2[j] = r2[j] + r * r;
-    t2[j] = t2[j] + t * t;
-    e2[j] = e2[j] + e * e;
-    dot[j] = dot[j] + r * t;
+    r2[j] = r2[j] + qkern::detail::fp_opaque<double, A>(r * r);
+    t2[j] = t2[j] + qkern::detail::fp_opaque<double, A>(t * t);
+    e2[j] = e2[j] + qkern::detail::fp_opaque<double, A>(e * e);
+    dot[j] = dot[j] + qkern::detail::fp_opaque<double, A>(r * t);
     ae[j] = ae[j] + a;
     e1[j] = e1[j] + e;
     mx[j] = a > mx[j] ? a : mx[j];
@@ -256,10 +258,10 @@ struct ChannelChunk {
   void vector_pairs(const BD<A>& r, const BD<A>& t, std::size_t j) {
     const BD<A> e = t - r;
     const BD<A> a = xsimd::abs(e);
-    vector_update(r2 + j, r * r);
-    vector_update(t2 + j, t * t);
-    vector_update(e2 + j, e * e);
-    vector_update(dot + j, r * t);
+    vector_update(r2 + j, simd::opaque(r * r));
+    vector_update(t2 + j, simd::opaque(t * t));
+    vector_update(e2 + j, simd::opaque(e * e));
+    vector_update(dot + j, simd::opaque(r * t));
     vector_update(ae + j, a);
     vector_update(e1 + j, e);
     xsimd::max(BD<A>::load_aligned(mx + j), a).store_aligned(mx + j);

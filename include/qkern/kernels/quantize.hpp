@@ -48,7 +48,7 @@ struct QuantizeConstants {
 inline QuantizeConstants make_constants(const QuantParams& p) {
   QuantizeConstants c;
   c.scale = p.scale;
-  c.scale_op = p.arithmetic.scale_op == ScaleOp::divide ? p.scale : 1.0f / p.scale;
+  c.scale_op = p.arithmetic.scale_op == ScaleOp::divide ? p.scale : qkern::detail::fp_div(1.0f, p.scale);
   c.lo = static_cast<float>(p.qmin - p.zero_point);
   c.hi = static_cast<float>(p.qmax - p.zero_point);
   c.zero_point = p.zero_point;
@@ -81,7 +81,7 @@ using BI = simd::batch<std::int32_t, A>;
 // The rounded, clamped value (q - zp) of each lane as int32; NaN lanes give 0.
 template <ScaleOp S, Rounding R, class A>
 inline BI<A> round_lanes(const BF<A>& x, const BF<A>& scale_op, const BF<A>& lo, const BF<A>& hi) {
-  BF<A> v = S == ScaleOp::divide ? x / scale_op : x * scale_op;
+  BF<A> v = S == ScaleOp::divide ? simd::exact_div(x, scale_op) : x * scale_op;
   v = xsimd::min(xsimd::max(v, lo), hi);  // a NaN lane is fixed below, whatever min/max make of it
   BI<A> r;
   if constexpr (R == Rounding::half_to_even) {
@@ -245,7 +245,9 @@ inline void with_arithmetic(Arithmetic a, F&& f) {
 template <class A, class In, class Out, class Load, class MakeOp>
 inline void map_channels(const In* x, Out* y, const ChannelLayout& l, Load load, MakeOp make_op) {
   constexpr std::size_t N = BF<A>::size;
-  const bool stream = simd::streaming_pays<A>(l.size() * (sizeof(In) + sizeof(Out)));
+  // l.outer * l.channels * l.inner, not l.size(): an untagged inline member (see check_arch_leaks.cmake).
+  const std::size_t total = l.outer * l.channels * l.inner;
+  const bool stream = simd::streaming_pays<A>(total * (sizeof(In) + sizeof(Out)));
   if (l.inner == 1) {
     const std::size_t channels = l.channels, ext = channels + 4 * N;
     constexpr std::size_t kStack = 256 + 4 * 16;
@@ -271,7 +273,7 @@ inline void map_channels(const In* x, Out* y, const ChannelLayout& l, Load load,
     }
     MakeOp wrapped = make_op;  // keeps any other member of the op
     wrapped.c = ChannelQuantizeConstants{f[0], f[1], f[2], f[3], z, c.arithmetic};
-    map_positions<A>(x, y, l.size(), load, CyclicOps<MakeOp>{wrapped, channels}, stream);
+    map_positions<A>(x, y, total, load, CyclicOps<MakeOp>{wrapped, channels}, stream);
     return;
   }
   for (std::size_t o = 0; o < l.outer; ++o)

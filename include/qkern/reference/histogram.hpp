@@ -76,7 +76,13 @@ struct FixedChannelBinnings {
   const float* scale;
   std::uint32_t bins;
   bool absolute;
-  FixedBinning channel(std::size_t c) const { return {lo[c], hi[c], scale[c], bins, absolute}; }
+  /// Channel c's binning. A template on a tag (the kernels pass their arch) for the same reason
+  /// as the scalar helpers below: a plain inline member compiled into every arch TU could be
+  /// merged by the linker into one arch's copy.
+  template <class Tag = void>
+  FixedBinning channel(std::size_t c) const {
+    return {lo[c], hi[c], scale[c], bins, absolute};
+  }
 };
 
 struct GridChannelBinnings {
@@ -84,7 +90,10 @@ struct GridChannelBinnings {
   const float* base;
   std::uint32_t bins;
   bool absolute;
-  GridBinning channel(std::size_t c) const { return {inv_width[c], base[c], bins, absolute}; }
+  template <class Tag = void>
+  GridBinning channel(std::size_t c) const {  // a template on a tag: see FixedChannelBinnings
+    return {inv_width[c], base[c], bins, absolute};
+  }
 };
 
 namespace reference {

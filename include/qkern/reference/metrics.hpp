@@ -38,10 +38,11 @@ inline MetricSums metric_sums(const float* reference, const float* test, std::si
     const double r = reference[i], t = test[i];
     const double e = t - r;
     const double a = std::fabs(e);
-    acc[0][j] = acc[0][j] + r * r;
-    acc[1][j] = acc[1][j] + t * t;
-    acc[2][j] = acc[2][j] + e * e;
-    acc[3][j] = acc[3][j] + r * t;
+    // fp_mul: the product is rounded on its own (no FMA, whatever the flags this is compiled with).
+    acc[0][j] = acc[0][j] + detail::fp_mul(r, r);
+    acc[1][j] = acc[1][j] + detail::fp_mul(t, t);
+    acc[2][j] = acc[2][j] + detail::fp_mul(e, e);
+    acc[3][j] = acc[3][j] + detail::fp_mul(r, t);
     acc[4][j] = acc[4][j] + a;
     acc[5][j] = acc[5][j] + e;
     if (a > s.max_abs_err) s.max_abs_err = a;

@@ -52,7 +52,7 @@ inline float round_half_away_from_zero(float v) {
 
 /// x op scale, as the arithmetic says (the reciprocal is rounded to float first, as PyTorch does).
 inline float apply_scale(float x, float scale, ScaleOp op) {
-  return op == ScaleOp::divide ? x / scale : x * (1.0f / scale);
+  return op == ScaleOp::divide ? detail::fp_div(x, scale) : x * detail::fp_div(1.0f, scale);
 }
 
 /// The code of one value: saturate(round(x op scale) + zero_point) to [qmin, qmax]; NaN gives the

@@ -35,6 +35,77 @@ inline xsimd::batch_bool<std::int32_t, A> nonfinite_mask(const batch<float, A>& 
   return bits == batch<std::int32_t, A>(0x7f800000);
 }
 
+/// Lanes whose float bits are finite, as a float mask (to combine with float compares).
+template <class A>
+inline xsimd::batch_bool<float, A> finite_mask_f(const batch<float, A>& x) {
+  const auto bits = bitcast<std::int32_t>(x) & batch<std::int32_t, A>(0x7f800000);
+  return mask_cast<float>(bits != batch<std::int32_t, A>(0x7f800000));
+}
+
+/// Rounding barrier on a vector (see core/fp.hpp fp_opaque): a product passed through it cannot be
+/// fused with a later add into an FMA when the kernels are compiled with the caller's flags
+/// (header-only use with -march=native and -ffp-contract=fast). No instruction is emitted.
+template <class A, class T>
+inline batch<T, A> opaque(const batch<T, A>& v) {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  typename batch<T, A>::register_type r = v;
+#if defined(__AVX512F__)
+  __asm__("" : "+v"(r));
+#else
+  __asm__("" : "+x"(r));
+#endif
+  return batch<T, A>(r);
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+  typename batch<T, A>::register_type r = v;
+  __asm__("" : "+w"(r));
+  return batch<T, A>(r);
+#else
+  return v;
+#endif
+}
+
+/// a / b with the IEEE division instruction. Under -ffast-math GCC and clang replace a vector
+/// division by a reciprocal estimate and a Newton step (rcpps), which is not correctly rounded
+/// (0.75f / 0.5f gave 1.4999999 and quantized to the wrong code); an asm statement cannot be
+/// rewritten. Other arches and compilers use the plain division.
+template <class A>
+inline batch<float, A> exact_div(const batch<float, A>& a, const batch<float, A>& b) {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  if constexpr (derives_v<A, xsimd::avx512f>) {
+#if defined(__AVX512F__)
+    __m512 r;
+    const __m512 x = a, y = b;
+    __asm__("vdivps %2, %1, %0" : "=v"(r) : "v"(x), "v"(y));
+    return r;
+#else
+    return a / b;  // unreachable: AVX-512 batches need a TU compiled for AVX-512
+#endif
+  } else if constexpr (derives_v<A, xsimd::avx>) {
+#if defined(__AVX__)
+    __m256 r;
+    const __m256 x = a, y = b;
+    __asm__("vdivps %2, %1, %0" : "=x"(r) : "x"(x), "x"(y));
+    return r;
+#else
+    return a / b;  // unreachable, as above
+#endif
+  } else if constexpr (derives_v<A, xsimd::sse2>) {
+    __m128 r = a;
+    const __m128 y = b;
+#if defined(__AVX__)
+    __asm__("vdivps %1, %0, %0" : "+x"(r) : "x"(y));
+#else
+    __asm__("divps %1, %0" : "+x"(r) : "x"(y));
+#endif
+    return r;
+  } else {
+    return a / b;
+  }
+#else
+  return a / b;
+#endif
+}
+
 /// Stores the lanes of `v`, each already inside the range of Q, as Q (size lanes, unaligned).
 template <class Q, class A>
 inline void store_narrow(Q* dst, const batch<std::int32_t, A>& v) {

@@ -22,6 +22,12 @@ inline float from_bits(std::uint32_t b) {
   return f;
 }
 
+inline bool finite_bits(float f) {
+  std::uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return (b & 0x7f800000u) != 0x7f800000u;
+}
+
 inline int fail(const char* what) {
   std::fprintf(stderr, "FAIL: %s\n", what);
   return 1;
@@ -84,10 +90,70 @@ inline int check_quantize() {
   return bad == 0 ? 0 : 1;
 }
 
-/// Both checks; prints the arch the kernels ran on.
+/// Histograms and observers fed NaN (both signs, any payload) and +-Inf at every lane position: no
+/// crash, no out-of-bounds write (the clang -ffast-math SIGSEGV of issue 10: a NaN converted to bin
+/// 0x80000000), every value counted by kind, the bins equal the scalar reference.
+inline int check_nonfinite_histograms() {
+  const float nan = from_bits(0x7fc00000u), neg_nan = from_bits(0xffc00001u), inf = from_bits(0x7f800000u);
+  std::vector<float> x;
+  std::uint64_t nans = 0, pinf = 0, ninf = 0;
+  for (int i = 0; i < 203; ++i) {  // full vectors on every arch, a tail, a special value in every lane
+    float v = static_cast<float>((i * 37) % 101) / 50.0f - 1.0f;
+    if (i % 7 == 3) {
+      v = (i % 2) ? nan : neg_nan;
+      ++nans;
+    } else if (i % 11 == 5) {
+      v = inf;
+      ++pinf;
+    } else if (i % 13 == 6) {
+      v = -inf;
+      ++ninf;
+    }
+    x.push_back(v);
+  }
+  std::uint64_t finite = 0;
+  for (float v : x) finite += finite_bits(v) ? 1 : 0;
+  if (finite + nans + pinf + ninf != x.size()) return fail("test data: overlapping special values");
+  int bad = 0;
+  for (auto mode : {qkern::HistogramValues::signed_values, qkern::HistogramValues::absolute_values}) {
+    qkern::HistogramObserver h(64, mode);
+    h.update(x.data(), x.size());
+    h.update(x.data() + 1, 1);  // a NaN-free single value
+    const qkern::ValueCounts c = h.histogram().counts();
+    const std::uint64_t one = finite_bits(x[1]) ? 1 : 0;
+    if (c.finite != finite + one || c.nan != nans || c.pos_inf != pinf || c.neg_inf != ninf) {
+      std::fprintf(stderr, "FAIL: HistogramObserver counts %llu/%llu/%llu/%llu\n",
+                   static_cast<unsigned long long>(c.finite), static_cast<unsigned long long>(c.nan),
+                   static_cast<unsigned long long>(c.pos_inf), static_cast<unsigned long long>(c.neg_inf));
+      ++bad;
+    }
+    const qkern::HistogramView v = h.view();
+    if (v.total() != c.finite) bad += fail("HistogramObserver bins do not hold every finite value");
+    const qkern::PercentileEstimate p = qkern::percentile(v, 99.99);
+    const qkern::MinMax r = h.range();
+    if (!(p.value >= r.min && p.value <= r.max)) bad += fail("percentile outside the observed range");
+  }
+  qkern::FixedHistogram f(-1.0f, 1.0f, 16);
+  f.update(x.data(), x.size());
+  std::vector<std::uint64_t> ref(16 + qkern::kHistogramExtraSlots, 0);
+  qkern::reference::histogram(x.data(), x.size(), f.binning(), ref.data());
+  for (std::size_t i = 0; i < ref.size(); ++i)
+    if (f.bin_counts()[i] != ref[i]) {
+      std::fprintf(stderr, "FAIL: FixedHistogram slot %zu: %llu, reference %llu\n", i,
+                   static_cast<unsigned long long>(f.bin_counts()[i]), static_cast<unsigned long long>(ref[i]));
+      ++bad;
+    }
+  const qkern::MinMax m = qkern::minmax(x.data(), x.size());
+  if (m.counts.nan != nans || m.counts.finite != finite || !(m.min >= -1.0f) || !(m.max <= 1.0f))
+    bad += fail("minmax with non-finite values");
+  return bad == 0 ? 0 : 1;
+}
+
+/// All checks; prints the arch the kernels ran on.
 inline int run_all(const char* expected_version) {
   int rc = check_version(expected_version);
   rc |= check_quantize();
+  rc |= check_nonfinite_histograms();
   std::printf("qkern %s, kernels on %s: %s\n", qkern::version_string, qkern::dispatch::selected_arch_name(),
               rc == 0 ? "ok" : "FAILED");
   return rc;
