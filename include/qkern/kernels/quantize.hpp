@@ -81,7 +81,7 @@ using BI = simd::batch<std::int32_t, A>;
 // The rounded, clamped value (q - zp) of each lane as int32; NaN lanes give 0.
 template <ScaleOp S, Rounding R, class A>
 inline BI<A> round_lanes(const BF<A>& x, const BF<A>& scale_op, const BF<A>& lo, const BF<A>& hi) {
-  BF<A> v = S == ScaleOp::divide ? x / scale_op : x * scale_op;
+  BF<A> v = S == ScaleOp::divide ? simd::divide(x, scale_op) : x * scale_op;
   v = xsimd::min(xsimd::max(v, lo), hi);  // a NaN lane is fixed below, whatever min/max make of it
   BI<A> r;
   if constexpr (R == Rounding::half_to_even) {

@@ -60,6 +60,15 @@ using DispatchArchs = ArchList<
 #if defined(QKERN_DISPATCH_SSE2)
     xsimd::sse2,
 #endif
+#if defined(QKERN_DISPATCH_NEON64_I8MM)
+    simd::neon64_i8mm,
+#endif
+#if defined(QKERN_DISPATCH_NEON64_DOTPROD)
+    simd::neon64_dotprod,
+#endif
+#if defined(QKERN_DISPATCH_NEON64)
+    xsimd::neon64,
+#endif
     void>;
 #endif
 
