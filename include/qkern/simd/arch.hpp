@@ -106,7 +106,12 @@ inline bool cpu_has_level(int rank) {
 // so it also needs what Armv8.1 made mandatory and the compiler may emit (LSE atomics, RDM, CRC32).
 inline bool cpu_has_level(int rank) {
   if (rank <= 1) return true;
-  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(16 /* AT_HWCAP2 */);
+#if defined(AT_HWCAP2)
+  const unsigned long hw2 = getauxval(AT_HWCAP2);
+#else
+  const unsigned long hw2 = getauxval(26);  // AT_HWCAP2
+#endif
+  const unsigned long hw = getauxval(AT_HWCAP);
   constexpr unsigned long kCrc32 = 1ul << 7, kAtomics = 1ul << 8, kRdm = 1ul << 12, kDotprod = 1ul << 20;
   constexpr unsigned long kI8mm2 = 1ul << 13;  // in AT_HWCAP2
   const bool dotprod = (hw & (kCrc32 | kAtomics | kRdm | kDotprod)) == (kCrc32 | kAtomics | kRdm | kDotprod);
