@@ -82,7 +82,8 @@ void check_narrow_widen() {
   vals.push_back(hi);
   while (vals.size() % (4 * N) != 0) vals.push_back(lo);
   std::vector<Q> one(vals.size() + 1), four(vals.size() + 1);
-  for (std::size_t i = 0; i < vals.size(); i += N) simd::store_narrow<Q>(one.data() + 1 + i, BI::load_unaligned(&vals[i]));
+  for (std::size_t i = 0; i < vals.size(); i += N)
+    simd::store_narrow<Q>(one.data() + 1 + i, BI::load_unaligned(&vals[i]));
   for (std::size_t i = 0; i < vals.size(); i += 4 * N)
     simd::store_narrow4<Q, false>(four.data() + 1 + i, BI::load_unaligned(&vals[i]), BI::load_unaligned(&vals[i + N]),
                                   BI::load_unaligned(&vals[i + 2 * N]), BI::load_unaligned(&vals[i + 3 * N]));

@@ -108,7 +108,8 @@ inline void gemm_neon_dot_panel(const std::int32_t* a8, std::size_t KG, const st
       const int8x16_t ones = vdupq_n_s8(1);
       for (std::size_t v = 0; v < 4; ++v) colsum[v] = gemm_sdot<A>(colsum[v], b[v], ones);
       for (std::size_t r = 0; r < R; ++r) {
-        const std::int32_t flipped = static_cast<std::int32_t>(static_cast<std::uint32_t>(a8[r * KG + g]) ^ 0x80808080u);
+        const std::int32_t flipped =
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(a8[r * KG + g]) ^ 0x80808080u);
         const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(flipped));  // a - 128 as int8
         for (std::size_t v = 0; v < 4; ++v) acc[r][v] = gemm_sdot<A>(acc[r][v], b[v], av);
       }

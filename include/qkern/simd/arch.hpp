@@ -48,8 +48,7 @@ inline int max_arch_rank_from_env() {
     if (v == nullptr) return 4;
     if (std::strcmp(v, "sse2") == 0 || std::strcmp(v, "neon64") == 0) return 1;
     if (std::strcmp(v, "sse4_2") == 0 || std::strcmp(v, "neon64_dotprod") == 0) return 2;
-    if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0 || std::strcmp(v, "neon64_i8mm") == 0)
-      return 3;
+    if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0 || std::strcmp(v, "neon64_i8mm") == 0) return 3;
     return 4;
   }();
   return rank;

@@ -133,8 +133,8 @@ inline batch<std::int32_t, A> load_widen(const Q* src) {
   } else if constexpr (derives_v<A, xsimd::neon64>) {
     if constexpr (sizeof(Q) == 1) {
       // One 32-bit lane load of 4 codes, then two widening moves.
-      const int32x2_t four = vld1_lane_s32(reinterpret_cast<const std::int32_t*>(static_cast<const void*>(src)),
-                                           vdup_n_s32(0), 0);
+      const int32x2_t four =
+          vld1_lane_s32(reinterpret_cast<const std::int32_t*>(static_cast<const void*>(src)), vdup_n_s32(0), 0);
       if constexpr (is_s8)
         return BI(vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(four)))));
       else

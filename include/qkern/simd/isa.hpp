@@ -80,10 +80,10 @@ struct get_bool_simd_register<T, ::qkern::simd::neon64_i8mm>
 // `return broadcast<neon64>(val, neon {})`), so batch<T, A>(scalar) does not compile for a tag
 // deriving from neon64. Explicit specializations for qkern's tags (double has its own overload).
 namespace kernel {
-#define QKERN_DETAIL_NEON_BROADCAST(TAG, T, DUP)                                                 \
-  template <>                                                                                   \
-  inline batch<T, TAG> broadcast<TAG, T>(T val, requires_arch<neon64>) noexcept {               \
-    return DUP(val);                                                                            \
+#define QKERN_DETAIL_NEON_BROADCAST(TAG, T, DUP)                                  \
+  template <>                                                                     \
+  inline batch<T, TAG> broadcast<TAG, T>(T val, requires_arch<neon64>) noexcept { \
+    return DUP(val);                                                              \
   }
 #define QKERN_DETAIL_NEON_BROADCASTS(TAG)                      \
   QKERN_DETAIL_NEON_BROADCAST(TAG, std::int8_t, vdupq_n_s8)    \

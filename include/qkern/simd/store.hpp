@@ -29,8 +29,8 @@ namespace simd {
 /// aarch64's STNP is only a hint that the data need not stay in cache, measured nowhere yet).
 /// (xsimd 8.1 does not derive avx from sse4_2 nor avx512f from avx2, so each family is named.)
 template <class A>
-constexpr bool can_stream_v = QKERN_SIMD_X86 && (derives_v<A, xsimd::sse2> || derives_v<A, xsimd::avx> ||
-                                                 derives_v<A, xsimd::avx512f>);
+constexpr bool can_stream_v = QKERN_SIMD_X86 &&
+                              (derives_v<A, xsimd::sse2> || derives_v<A, xsimd::avx> || derives_v<A, xsimd::avx512f>);
 
 /// Alignment (bytes) a streaming block store needs at its destination, for every arch.
 inline constexpr std::size_t kStreamAlign = 64;
