@@ -18,6 +18,9 @@ macro(qkern_repair_xsimd_target)
   endif()
 endmacro()
 
+set(QKERN_HOST_XSIMD_INCLUDE_DIR "/usr/include" CACHE PATH
+    "Cross builds without an xsimd package for the target: directory holding the host's xsimd/ headers")
+
 macro(qkern_find_xsimd)
   if(NOT TARGET xsimd)
     # No version in the call: xsimd's own SameMajorVersion file would reject every newer major.
@@ -32,6 +35,20 @@ macro(qkern_find_xsimd)
       if(NOT _qkern_xsimd_global)
         set_target_properties(xsimd PROPERTIES IMPORTED_GLOBAL TRUE)
       endif()
+    elseif(CMAKE_CROSSCOMPILING AND EXISTS "${QKERN_HOST_XSIMD_INCLUDE_DIR}/xsimd/xsimd.hpp")
+      # Cross build, no xsimd in the target root: xsimd is header-only and architecture-independent,
+      # so use the build host's headers, staged alone (adding the host's /usr/include as a whole
+      # would put every host header, e.g. <immintrin.h>'s neighbours, before the target's).
+      set(_qkern_stage "${CMAKE_BINARY_DIR}/qkern_host_xsimd/include")
+      if(NOT EXISTS "${_qkern_stage}/xsimd")
+        file(MAKE_DIRECTORY "${_qkern_stage}")
+        file(CREATE_LINK "${QKERN_HOST_XSIMD_INCLUDE_DIR}/xsimd" "${_qkern_stage}/xsimd" SYMBOLIC)
+      endif()
+      file(STRINGS "${QKERN_HOST_XSIMD_INCLUDE_DIR}/xsimd/config/xsimd_config.hpp" _qkern_xv
+           REGEX "#define XSIMD_VERSION_(MAJOR|MINOR) ")
+      message(STATUS "qkern: cross build, using the host's xsimd headers from ${QKERN_HOST_XSIMD_INCLUDE_DIR} (${_qkern_xv})")
+      add_library(xsimd INTERFACE IMPORTED GLOBAL)
+      set_target_properties(xsimd PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_qkern_stage}")
     else()
       message(STATUS "qkern: xsimd not found, fetching ${QKERN_XSIMD_FETCH_TAG}")
       FetchContent_Declare(xsimd GIT_REPOSITORY https://github.com/xtensor-stack/xsimd.git

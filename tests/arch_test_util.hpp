@@ -19,7 +19,11 @@
 
 namespace qkern_test {
 
+#if QKERN_SIMD_X86
 using AllArchs = ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw>;
+#elif QKERN_SIMD_NEON64
+using AllArchs = ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm>;
+#endif
 
 struct ArchNames {
   template <class A>

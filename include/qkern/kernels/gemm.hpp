@@ -18,9 +18,14 @@
 // AVX-512: the avx512bw kernel uses vpdpbusd for u8 x s8 (no saturation, unlike vpdpbusds) when
 // the CPU reports avx512vnni at run time (xsimd 8.1 has no VNNI arch), the 512-bit pmaddwd path
 // otherwise.
+//
+// aarch64: the packed group is also SDOT's operand layout (4 columns x 4 k per 16 bytes against
+// the row's 4 bytes broadcast to every 32-bit lane). neon64_dotprod: SDOT for s8 x s8; u8 x s8 as
+// SDOT of (a - 128) plus 128 * the column sums of B (themselves an SDOT against ones), exact in
+// int32. neon64_i8mm: USDOT for u8 x s8. neon64: widening multiply-accumulate (vmlal_s16) of
+// int16-widened operands into one accumulator per column, reduced by pairwise adds. saturate_pairs:
+// the pair sums (vmull + vpaddq) saturated with vqmovn, on every level.
 #pragma once
-
-#include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +35,10 @@
 
 #include "qkern/simd/convert.hpp"
 #include "qkern/simd/scratch.hpp"
+
+#if QKERN_SIMD_X86
+#include <immintrin.h>
+#endif
 
 namespace qkern {
 namespace kernels {
@@ -49,6 +58,118 @@ namespace detail {
 template <class A>
 using GI = simd::batch<std::int32_t, A>;
 
+#if QKERN_SIMD_NEON64
+// SDOT / USDOT, only in translation units compiled for them (the dispatch helper's -march of the
+// neon64_dotprod / neon64_i8mm levels).
+template <class A>
+inline int32x4_t gemm_sdot(int32x4_t acc, int8x16_t b, int8x16_t a) {
+#if defined(__ARM_FEATURE_DOTPROD)
+  return vdotq_s32(acc, b, a);
+#else
+  static_assert(sizeof(A) == 0, "neon64_dotprod kernels need -march=armv8.2-a+dotprod");
+  (void)a, (void)b;
+  return acc;
+#endif
+}
+template <class A>
+inline int32x4_t gemm_usdot(int32x4_t acc, uint8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_MATMUL_INT8)
+  return vusdotq_s32(acc, a, b);
+#else
+  static_assert(sizeof(A) == 0, "neon64_i8mm kernels need -march=armv8.2-a+dotprod+i8mm");
+  (void)a, (void)b;
+  return acc;
+#endif
+}
+
+// The dot-product levels: 4 SDOT/USDOT per row and 4-group cover the panel's 16 columns.
+template <class A, class TA, std::size_t R>
+inline void gemm_neon_dot_panel(const std::int32_t* a8, std::size_t KG, const std::int8_t* panel, std::int32_t* out) {
+  constexpr bool is_u8 = std::is_same<TA, std::uint8_t>::value;
+  int32x4_t acc[R][4], colsum[4];
+  for (std::size_t v = 0; v < 4; ++v) {
+    colsum[v] = vdupq_n_s32(0);
+    for (std::size_t r = 0; r < R; ++r) acc[r][v] = vdupq_n_s32(0);
+  }
+  for (std::size_t g = 0; g < KG; ++g) {
+    int8x16_t b[4];
+    for (std::size_t v = 0; v < 4; ++v) b[v] = vld1q_s8(panel + g * 64 + v * 16);
+    if constexpr (!is_u8) {
+      for (std::size_t r = 0; r < R; ++r) {
+        const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(a8[r * KG + g]));
+        for (std::size_t v = 0; v < 4; ++v) acc[r][v] = gemm_sdot<A>(acc[r][v], b[v], av);
+      }
+    } else if constexpr (simd::derives_v<A, simd::neon64_i8mm>) {
+      for (std::size_t r = 0; r < R; ++r) {
+        const uint8x16_t av = vreinterpretq_u8_s32(vdupq_n_s32(a8[r * KG + g]));
+        for (std::size_t v = 0; v < 4; ++v) acc[r][v] = gemm_usdot<A>(acc[r][v], av, b[v]);
+      }
+    } else {
+      const int8x16_t ones = vdupq_n_s8(1);
+      for (std::size_t v = 0; v < 4; ++v) colsum[v] = gemm_sdot<A>(colsum[v], b[v], ones);
+      for (std::size_t r = 0; r < R; ++r) {
+        const std::int32_t flipped =
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(a8[r * KG + g]) ^ 0x80808080u);
+        const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(flipped));  // a - 128 as int8
+        for (std::size_t v = 0; v < 4; ++v) acc[r][v] = gemm_sdot<A>(acc[r][v], b[v], av);
+      }
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < 4; ++v) {
+      int32x4_t c = acc[r][v];
+      if constexpr (is_u8 && !simd::derives_v<A, simd::neon64_i8mm>) c = vaddq_s32(c, vshlq_n_s32(colsum[v], 7));
+      vst1q_s32(out + r * kGemmPanel + v * 4, c);
+    }
+}
+
+// One panel (16 columns) of R rows: out[r * kGemmPanel + j]. a16 holds each 4-group of a row as 4
+// int16 (an int64), a8 as 4 raw bytes (an int32), both [r * KG + g].
+template <class A, class TA, std::size_t R>
+inline void gemm_neon_panel(const std::int64_t* a16, const std::int32_t* a8, std::size_t KG, const std::int8_t* panel,
+                            std::int32_t* out, bool saturate_pairs) {
+  if constexpr (simd::derives_v<A, simd::neon64_dotprod>) {
+    if (!saturate_pairs) {
+      gemm_neon_dot_panel<A, TA, R>(a8, KG, panel, out);
+      return;
+    }
+  }
+  for (std::size_t v = 0; v < 4; ++v) {
+    int32x4_t acc[R][4];
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t j = 0; j < 4; ++j) acc[r][j] = vdupq_n_s32(0);
+    for (std::size_t g = 0; g < KG; ++g) {
+      const int8x16_t b = vld1q_s8(panel + g * 64 + v * 16);  // columns 4v..4v+3, 4 k each
+      const int16x8_t bl = vmovl_s8(vget_low_s8(b)), bh = vmovl_high_s8(b);
+      for (std::size_t r = 0; r < R; ++r) {
+        const int16x8_t av = vreinterpretq_s16_s64(vdupq_n_s64(a16[r * KG + g]));  // a0..a3 a0..a3
+        if (!saturate_pairs) {
+          acc[r][0] = vmlal_s16(acc[r][0], vget_low_s16(bl), vget_low_s16(av));
+          acc[r][1] = vmlal_high_s16(acc[r][1], bl, av);
+          acc[r][2] = vmlal_s16(acc[r][2], vget_low_s16(bh), vget_low_s16(av));
+          acc[r][3] = vmlal_high_s16(acc[r][3], bh, av);
+        } else {
+          // [c k01, c k23] pair sums of two columns, each saturated to int16 as vpmaddubsw does.
+          const int32x4_t p01 = vpaddq_s32(vmull_s16(vget_low_s16(bl), vget_low_s16(av)), vmull_high_s16(bl, av));
+          const int32x4_t p23 = vpaddq_s32(vmull_s16(vget_low_s16(bh), vget_low_s16(av)), vmull_high_s16(bh, av));
+          acc[r][0] = vaddq_s32(acc[r][0], vmovl_s16(vqmovn_s32(p01)));
+          acc[r][2] = vaddq_s32(acc[r][2], vmovl_s16(vqmovn_s32(p23)));
+        }
+      }
+    }
+    for (std::size_t r = 0; r < R; ++r) {
+      int32x4_t c;
+      if (!saturate_pairs)
+        c = vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3]));
+      else
+        c = vpaddq_s32(acc[r][0], acc[r][2]);
+      vst1q_s32(out + r * kGemmPanel + v * 4, c);
+    }
+  }
+}
+#endif
+
+#if QKERN_SIMD_X86
 template <class A>
 inline GI<A> gemm_madd(const GI<A>& a, const GI<A>& b) {
   if constexpr (simd::derives_v<A, xsimd::avx512bw>)
@@ -152,19 +273,22 @@ inline bool cpu_has_vnni() {
   return ok;
 }
 #endif
+#endif  // QKERN_SIMD_X86
 
 // The int8/uint8 GEMM on packed B, rows in blocks of 4 (rows past M are zero and not stored).
 template <class A, class TA>
 void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView& b, std::int32_t* c, std::size_t ldc,
                  bool saturate_pairs) {
   constexpr std::size_t W = GI<A>::size, R = 4;
+  (void)W;
   const std::size_t KG = b.k_groups, K = b.K, N = b.N;
   // Per row block: each 4-group of A as 4 int16 (one int64, broadcast to every 64-bit lane) and as
   // 4 raw bytes (one int32, for pmaddubsw / vpdpbusd). Built once per block, reused by all panels.
   simd::ScratchArray<std::int64_t, A> a16(R * KG);
   simd::ScratchArray<std::int32_t, A> a8(R * KG);
   bool use_vnni = false;
-#if defined(__GNUC__)
+  (void)use_vnni;
+#if QKERN_SIMD_X86 && defined(__GNUC__)
   if constexpr (simd::derives_v<A, xsimd::avx512bw> && std::is_same<TA, std::uint8_t>::value)
     use_vnni = !saturate_pairs && cpu_has_vnni<A>();
 #endif
@@ -187,6 +311,11 @@ void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView&
     for (std::size_t p = 0; p < b.panels; ++p) {
       const std::int8_t* panel = b.data + p * KG * 64;
       bool done = false;
+#if QKERN_SIMD_NEON64
+      gemm_neon_panel<A, TA, R>(a16.data(), a8.data(), KG, panel, tile, saturate_pairs);
+      done = true;
+#endif
+#if QKERN_SIMD_X86
 #if defined(__GNUC__)
       if constexpr (simd::derives_v<A, xsimd::avx512bw> && std::is_same<TA, std::uint8_t>::value) {
         if (use_vnni) {
@@ -219,6 +348,8 @@ void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView&
           }
         }
       }
+#endif
+      (void)done;
       const std::size_t j0 = p * kGemmPanel, cols = N - j0 < kGemmPanel ? N - j0 : kGemmPanel;
       for (std::size_t r = 0; r < rows; ++r)
         std::memcpy(c + (i0 + r) * ldc + j0, tile + r * kGemmPanel, cols * sizeof(std::int32_t));

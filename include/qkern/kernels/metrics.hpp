@@ -14,8 +14,6 @@
 // units, so no arch fuses a multiply-add the reference does not.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +22,10 @@
 #include "qkern/core/layout.hpp"
 #include "qkern/core/metric_sums.hpp"
 #include "qkern/simd/convert.hpp"
+
+#if QKERN_SIMD_X86
+#include <immintrin.h>
+#endif
 
 namespace qkern {
 namespace kernels {
@@ -40,7 +42,15 @@ using BI = simd::batch<std::int32_t, A>;
 template <class A>
 inline void widen(const BF<A>& v, BD<A>& lo, BD<A>& hi) {
   static_assert(BD<A>::size * 2 == BF<A>::size, "a double vector must hold half the float lanes");
-  if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+  if constexpr (false) {
+#if QKERN_SIMD_NEON64
+  } else if constexpr (simd::derives_v<A, xsimd::neon64>) {
+    const float32x4_t x = v;
+    lo = BD<A>(vcvt_f64_f32(vget_low_f32(x)));
+    hi = BD<A>(vcvt_high_f64_f32(x));
+#endif
+#if QKERN_SIMD_X86
+  } else if constexpr (simd::derives_v<A, xsimd::avx512f>) {
     const __m512 x = v;
     lo = BD<A>(_mm512_cvtps_pd(_mm512_castps512_ps256(x)));
     hi = BD<A>(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1))));
@@ -52,6 +62,7 @@ inline void widen(const BF<A>& v, BD<A>& lo, BD<A>& hi) {
     const __m128 x = v;
     lo = BD<A>(_mm_cvtps_pd(x));
     hi = BD<A>(_mm_cvtps_pd(_mm_movehl_ps(x, x)));
+#endif
   } else {
     alignas(64) float f[BF<A>::size];
     alignas(64) double d[BF<A>::size];

@@ -19,6 +19,10 @@
 //   none, so per-lane counts there are done one 64-bit lane at a time (srl twice + move_sd) and the
 //   32-bit arithmetic shift lane by lane through memory (scalar, SSE per-channel only).
 // * fp32: (float)acc * scale, clamped in float, cvtps2dq (RNE under FloatEnvironmentGuard), + zp.
+// * aarch64 (NEON): the 64-bit products are vmull_s32 / vmull_high_s32 and the rounding shift is
+//   one vrshlq_s64 by -s (SRSHL rounds with unbounded intermediate precision, so no bias trick),
+//   narrowed with vmovn; gemmlowp's SRDHM (s = 31) is vqrdmulhq_s32 itself, and the per-lane
+//   arithmetic shifts are vshlq_s32 by negative counts.
 #pragma once
 
 #include <cstddef>
@@ -165,7 +169,18 @@ struct RqLanes {
 // Per arch: low32(floor((x * m + 2^(s-1)) / 2^s)) with s - 1 in lanes `sm1` (Uniform: all equal).
 template <bool Uniform, class A>
 inline RI<A> rounding_shift_lanes(const RI<A>& x, const RI<A>& m, const RI<A>& sm1, const RI<A>& fix) {
-  if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+  if constexpr (false) {
+#if QKERN_SIMD_NEON64
+  } else if constexpr (simd::derives_v<A, xsimd::neon64>) {
+    (void)fix;
+    const int32x4_t xv = x, mv = m, sv = sm1;
+    const int32x4_t neg_s = vmvnq_s32(sv);  // -(s - 1) - 1 = -s: SRSHL by -s rounds and shifts right
+    const int64x2_t lo = vrshlq_s64(vmull_s32(vget_low_s32(xv), vget_low_s32(mv)), vmovl_s32(vget_low_s32(neg_s)));
+    const int64x2_t hi = vrshlq_s64(vmull_high_s32(xv, mv), vmovl_high_s32(neg_s));
+    return RI<A>(vmovn_high_s64(vmovn_s64(lo), hi));
+#endif
+#if QKERN_SIMD_X86
+  } else if constexpr (simd::derives_v<A, xsimd::avx512f>) {
     const __m512i xv = x, mv = m, sv = sm1;
     const __m512i sign = _mm512_set1_epi64(static_cast<long long>(0x8000000000000000ull)), one = _mm512_set1_epi64(1);
     const __m512i ce = _mm512_and_si512(sv, _mm512_set1_epi64(0xFFFFFFFFll)), co = _mm512_srli_epi64(sv, 32);
@@ -191,8 +206,7 @@ inline RI<A> rounding_shift_lanes(const RI<A>& x, const RI<A>& m, const RI<A>& s
     pe = _mm256_srli_epi64(_mm256_add_epi64(pe, one), 1);
     po = _mm256_srli_epi64(_mm256_add_epi64(po, one), 1);
     return RI<A>(_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA)) - fix;
-  } else {
-    static_assert(simd::derives_v<A, xsimd::sse2>, "x86 only");
+  } else if constexpr (simd::derives_v<A, xsimd::sse2>) {
     const __m128i xv = x, mv = m, sv = sm1;
     const __m128i sign = _mm_set1_epi64x(static_cast<long long>(0x8000000000000000ull)), one = _mm_set1_epi64x(1);
     const __m128i xo = _mm_srli_epi64(xv, 32), mo = _mm_srli_epi64(mv, 32);
@@ -226,25 +240,53 @@ inline RI<A> rounding_shift_lanes(const RI<A>& x, const RI<A>& m, const RI<A>& s
     po = _mm_srli_epi64(_mm_add_epi64(po, one), 1);
     const __m128i r = _mm_or_si128(_mm_and_si128(pe, low), _mm_slli_epi64(po, 32));
     return RI<A>(r) - fix;
+#endif
+  } else {
+    static_assert(sizeof(A) == 0, "no rounding_shift_lanes for this arch");
+    return x;
   }
 }
 
 // Arithmetic right shift of each lane by its own count in [0, 31].
 template <bool Uniform, class A>
 inline RI<A> shift_right_lanes(const RI<A>& v, const RI<A>& e) {
-  if constexpr (simd::derives_v<A, xsimd::avx512f>) {
+  if constexpr (false) {
+#if QKERN_SIMD_NEON64
+  } else if constexpr (simd::derives_v<A, xsimd::neon64>) {
+    const int32x4_t vv = v, ev = e;
+    return RI<A>(vshlq_s32(vv, vnegq_s32(ev)));
+#endif
+#if QKERN_SIMD_X86
+  } else if constexpr (simd::derives_v<A, xsimd::avx512f>) {
     return RI<A>(_mm512_srav_epi32(v, e));
   } else if constexpr (simd::derives_v<A, xsimd::avx2>) {
     return RI<A>(_mm256_srav_epi32(v, e));
   } else if constexpr (Uniform) {
     return RI<A>(_mm_sra_epi32(v, _mm_cvtsi32_si128(_mm_cvtsi128_si32(e))));
-  } else {
+  } else if constexpr (simd::derives_v<A, xsimd::sse2>) {
     alignas(16) std::int32_t lanes[4], counts[4];  // SSE has no per-lane shift counts
     v.store_aligned(lanes);
     e.store_aligned(counts);
     for (int i = 0; i < 4; ++i) lanes[i] >>= counts[i];
     return RI<A>::load_aligned(lanes);
+#endif
+  } else {
+    static_assert(sizeof(A) == 0, "no shift_right_lanes for this arch");
+    return v;
   }
+}
+
+// The fixed-point term of family K: gemmlowp's SRDHM for double rounding (s = 31), the general
+// rounding shift otherwise.
+template <RequantizeKind K, bool Uniform, class A>
+inline RI<A> fixed_point_lanes(const RI<A>& x, const RqLanes<A>& c) {
+#if QKERN_SIMD_NEON64
+  if constexpr (K == RequantizeKind::double_rounding && simd::derives_v<A, xsimd::neon64>) {
+    const int32x4_t xv = x, mv = c.multiplier;
+    return RI<A>(vqrdmulhq_s32(xv, mv));  // no saturation: the multiplier is positive
+  }
+#endif
+  return rounding_shift_lanes<Uniform, A>(x, c.multiplier, c.shift_m1, c.fix);
 }
 
 template <RequantizeKind K, bool Uniform, class A>
@@ -255,7 +297,7 @@ inline RI<A> requantize_lanes(const RI<A>& acc, const RqLanes<A>& c) {
     return xsimd::nearbyint_as_int(v) + c.zp;
   } else {
     const RI<A> x = xsimd::min(xsimd::max(acc, c.xlo), c.xhi);
-    RI<A> v = rounding_shift_lanes<Uniform, A>(x, c.multiplier, c.shift_m1, c.fix);
+    RI<A> v = fixed_point_lanes<K, Uniform, A>(x, c);
     if constexpr (K == RequantizeKind::double_rounding) {
       // RoundingDivideByPOT: (v >> e) + (rem > (mask >> 1) + (v < 0)).
       const RI<A> rem = v & c.mask;

@@ -2,9 +2,11 @@
 //
 // arch.hpp: the instruction sets qkern compiles kernels for, their names, and a run-time CPU check
 // we trust (xsimd 8.1's misreads AVX on Intel and never asks the OS via XGETBV; GCC's
-// __builtin_cpu_supports does both). Each arch is keyed on the x86-64 psABI level whose flags the
+// __builtin_cpu_supports does both). Each x86 arch is keyed on the x86-64 psABI level whose flags the
 // dispatch helper (cmake/qkernDispatch.cmake) compiles it with, so the check covers every
-// instruction the compiler may emit in that translation unit.
+// instruction the compiler may emit in that translation unit. On aarch64 Linux the levels are read
+// from the kernel's HWCAP words (getauxval), again covering every extension the level's -march
+// enables (see simd/isa.hpp).
 #pragma once
 
 #include <cstdlib>
@@ -13,13 +15,21 @@
 
 #include "qkern/simd/xsimd_compat.hpp"
 
+#if QKERN_SIMD_NEON64 && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
 namespace qkern {
 namespace simd {
 
 /// Sanitised arch name (usable in test and benchmark names): "sse2", "sse4_2", "fma3_avx2",
-/// "avx512bw", or "scalar" for anything else.
+/// "avx512bw", "neon64", "neon64_dotprod", "neon64_i8mm", "scalar", or "other".
 template <class Arch>
 constexpr const char* arch_name() {
+  if (std::is_same<Arch, neon64_i8mm>::value) return "neon64_i8mm";
+  if (std::is_same<Arch, neon64_dotprod>::value) return "neon64_dotprod";
+  if (std::is_same<Arch, xsimd::neon64>::value) return "neon64";
+  if (std::is_same<Arch, scalar_arch>::value) return "scalar";
   if (std::is_same<Arch, xsimd::avx512bw>::value) return "avx512bw";
   if (std::is_same<Arch, xsimd::fma3<xsimd::avx2>>::value) return "fma3_avx2";
   if (std::is_same<Arch, xsimd::avx2>::value) return "avx2";
@@ -31,14 +41,14 @@ constexpr const char* arch_name() {
 namespace detail {
 
 // Highest arch rank allowed by the QKERN_MAX_ARCH environment variable (testing and
-// troubleshooting: QKERN_MAX_ARCH=sse2 forces the baseline path). Read once.
+// troubleshooting: QKERN_MAX_ARCH=sse2 or =neon64 forces the baseline path). Read once.
 inline int max_arch_rank_from_env() {
   static const int rank = [] {
     const char* v = std::getenv("QKERN_MAX_ARCH");
     if (v == nullptr) return 4;
-    if (std::strcmp(v, "sse2") == 0) return 1;
-    if (std::strcmp(v, "sse4_2") == 0) return 2;
-    if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0) return 3;
+    if (std::strcmp(v, "sse2") == 0 || std::strcmp(v, "neon64") == 0) return 1;
+    if (std::strcmp(v, "sse4_2") == 0 || std::strcmp(v, "neon64_dotprod") == 0) return 2;
+    if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0 || std::strcmp(v, "neon64_i8mm") == 0) return 3;
     return 4;
   }();
   return rank;
@@ -46,6 +56,8 @@ inline int max_arch_rank_from_env() {
 
 template <class Arch>
 constexpr int arch_rank() {
+  if (std::is_base_of<neon64_i8mm, Arch>::value) return 3;
+  if (std::is_base_of<neon64_dotprod, Arch>::value) return 2;
   if (std::is_base_of<xsimd::avx512bw, Arch>::value) return 4;
   if (std::is_base_of<xsimd::avx2, Arch>::value) return 3;
   if (std::is_base_of<xsimd::sse4_2, Arch>::value) return 2;
@@ -86,6 +98,24 @@ inline bool cpu_has_level(int rank) {
       return true;
   }
 #endif
+}
+#elif QKERN_SIMD_NEON64 && defined(__linux__)
+// HWCAP bits of the Linux aarch64 ABI (arch/arm64/include/uapi/asm/hwcap.h), spelled here so that
+// old libc headers do not matter. The dot-product level is compiled with -march=armv8.2-a+dotprod,
+// so it also needs what Armv8.1 made mandatory and the compiler may emit (LSE atomics, RDM, CRC32).
+inline bool cpu_has_level(int rank) {
+  if (rank <= 1) return true;
+#if defined(AT_HWCAP2)
+  const unsigned long hw2 = getauxval(AT_HWCAP2);
+#else
+  const unsigned long hw2 = getauxval(26);  // AT_HWCAP2
+#endif
+  const unsigned long hw = getauxval(AT_HWCAP);
+  constexpr unsigned long kCrc32 = 1ul << 7, kAtomics = 1ul << 8, kRdm = 1ul << 12, kDotprod = 1ul << 20;
+  constexpr unsigned long kI8mm2 = 1ul << 13;  // in AT_HWCAP2
+  const bool dotprod = (hw & (kCrc32 | kAtomics | kRdm | kDotprod)) == (kCrc32 | kAtomics | kRdm | kDotprod);
+  if (rank == 2) return dotprod;
+  return dotprod && (hw2 & kI8mm2) != 0;
 }
 #else
 inline bool cpu_has_level(int rank) { return rank <= 1; }

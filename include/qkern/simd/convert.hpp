@@ -6,19 +6,35 @@
 // share a symbol.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
 #include "qkern/simd/xsimd_compat.hpp"
 
+#if QKERN_SIMD_X86
+#include <immintrin.h>
+#endif
+
 namespace qkern {
 namespace simd {
 
 template <class A, class B>
 constexpr bool derives_v = std::is_base_of<B, A>::value;
+
+/// x / y correctly rounded (IEEE-754 division) in every lane. xsimd 8.1's neon64 float division is
+/// a reciprocal estimate refined by Newton steps, which misses the correctly rounded quotient near
+/// ties (3372 of 33150 near-tie quantize inputs gave another code); AArch64 has a real vector divide.
+template <class A>
+inline batch<float, A> divide(const batch<float, A>& x, const batch<float, A>& y) {
+#if QKERN_SIMD_NEON64
+  if constexpr (derives_v<A, xsimd::neon64>) {
+    const float32x4_t a = x, b = y;
+    return batch<float, A>(vdivq_f32(a, b));
+  }
+#endif
+  return x / y;
+}
 
 /// Lanes whose float bits are a NaN. An integer test on the bits, so -ffast-math (which lets the
 /// compiler assume x == x) cannot remove it (fault catalogue DT-4).
@@ -67,7 +83,7 @@ inline batch<T, A> opaque(const batch<T, A>& v) {
 /// a / b with the IEEE division instruction. Under -ffast-math GCC and clang replace a vector
 /// division by a reciprocal estimate and a Newton step (rcpps), which is not correctly rounded
 /// (0.75f / 0.5f gave 1.4999999 and quantized to the wrong code); an asm statement cannot be
-/// rewritten. Other arches and compilers use the plain division.
+/// rewritten. Other arches use divide() above (NEON: the vector divide instruction).
 template <class A>
 inline batch<float, A> exact_div(const batch<float, A>& a, const batch<float, A>& b) {
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -102,7 +118,7 @@ inline batch<float, A> exact_div(const batch<float, A>& a, const batch<float, A>
     return a / b;
   }
 #else
-  return a / b;
+  return divide(a, b);  // IEEE division on every other arch (NEON: vdivq_f32)
 #endif
 }
 
@@ -112,6 +128,25 @@ inline void store_narrow(Q* dst, const batch<std::int32_t, A>& v) {
   constexpr std::size_t n = batch<std::int32_t, A>::size;
   if constexpr (std::is_same<Q, std::int32_t>::value) {
     v.store_unaligned(dst);
+#if QKERN_SIMD_NEON64
+  } else if constexpr (derives_v<A, xsimd::neon64>) {
+    // Saturating narrows (values are in range, so they are exact), one store of 4 codes.
+    const int32x4_t x = v;
+    if constexpr (std::is_same<Q, std::int8_t>::value) {
+      const int16x4_t w = vqmovn_s32(x);
+      vst1_lane_s32(reinterpret_cast<std::int32_t*>(static_cast<void*>(dst)),
+                    vreinterpret_s32_s8(vqmovn_s16(vcombine_s16(w, w))), 0);
+    } else if constexpr (std::is_same<Q, std::uint8_t>::value) {
+      const int16x4_t w = vqmovn_s32(x);
+      vst1_lane_u32(reinterpret_cast<std::uint32_t*>(static_cast<void*>(dst)),
+                    vreinterpret_u32_u8(vqmovun_s16(vcombine_s16(w, w))), 0);
+    } else if constexpr (std::is_same<Q, std::int16_t>::value) {
+      vst1_s16(dst, vqmovn_s32(x));
+    } else {
+      vst1_u16(dst, vqmovun_s32(x));
+    }
+#endif
+#if QKERN_SIMD_X86
   } else if constexpr (derives_v<A, xsimd::avx512f>) {
     // Values are in range, so the truncating down-conversions are exact.
     if constexpr (sizeof(Q) == 1)
@@ -147,6 +182,7 @@ inline void store_narrow(Q* dst, const batch<std::int32_t, A>& v) {
       const __m128i w = _mm_xor_si128(_mm_packs_epi32(biased, biased), _mm_set1_epi16(-32768));
       _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), w);
     }
+#endif
   } else {
     alignas(64) std::int32_t lanes[n];
     v.store_aligned(lanes);
@@ -161,8 +197,26 @@ inline batch<std::int32_t, A> load_widen(const Q* src) {
   constexpr std::size_t n = BI::size;
   constexpr bool is_s8 = std::is_same<Q, std::int8_t>::value, is_u8 = std::is_same<Q, std::uint8_t>::value;
   constexpr bool is_s16 = std::is_same<Q, std::int16_t>::value;
+  (void)is_s8, (void)is_u8, (void)is_s16;
   if constexpr (std::is_same<Q, std::int32_t>::value) {
     return BI::load_unaligned(src);
+#if QKERN_SIMD_NEON64
+  } else if constexpr (derives_v<A, xsimd::neon64>) {
+    if constexpr (sizeof(Q) == 1) {
+      // One 32-bit lane load of 4 codes, then two widening moves.
+      const int32x2_t four =
+          vld1_lane_s32(reinterpret_cast<const std::int32_t*>(static_cast<const void*>(src)), vdup_n_s32(0), 0);
+      if constexpr (is_s8)
+        return BI(vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(four)))));
+      else
+        return BI(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_s32(four))))));
+    } else if constexpr (is_s16) {
+      return BI(vmovl_s16(vld1_s16(src)));
+    } else {
+      return BI(vreinterpretq_s32_u32(vmovl_u16(vld1_u16(src))));
+    }
+#endif
+#if QKERN_SIMD_X86
   } else if constexpr (derives_v<A, xsimd::avx512f>) {
     if constexpr (sizeof(Q) == 1) {
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
@@ -199,6 +253,7 @@ inline batch<std::int32_t, A> load_widen(const Q* src) {
       else
         return BI(_mm_unpacklo_epi16(w, _mm_setzero_si128()));
     }
+#endif
   } else {
     alignas(64) std::int32_t lanes[n];
     for (std::size_t i = 0; i < n; ++i) lanes[i] = static_cast<std::int32_t>(src[i]);

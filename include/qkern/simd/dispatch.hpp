@@ -60,6 +60,15 @@ using DispatchArchs = ArchList<
 #if defined(QKERN_DISPATCH_SSE2)
     xsimd::sse2,
 #endif
+#if defined(QKERN_DISPATCH_NEON64_I8MM)
+    simd::neon64_i8mm,
+#endif
+#if defined(QKERN_DISPATCH_NEON64_DOTPROD)
+    simd::neon64_dotprod,
+#endif
+#if defined(QKERN_DISPATCH_NEON64)
+    xsimd::neon64,
+#endif
     void>;
 #endif
 
@@ -98,6 +107,11 @@ function_type<Kernel> select() {
   static const function_type<Kernel> chosen = detail::pick<Kernel>(DispatchArchs{});
   return chosen;
 #else
+#if QKERN_SIMD_NONE
+  // Not yet: on processors without x86 or aarch64 SIMD, the kernels' scalar references are not
+  // wired into dispatch (docs/platforms.md); call qkern::reference:: functions directly there.
+  static_assert(sizeof(Kernel) == 0, "qkern: no SIMD kernels for this processor (x86-64 and aarch64 only)");
+#endif
   return &ArchKernel<Kernel, xsimd::default_arch>::run;
 #endif
 }

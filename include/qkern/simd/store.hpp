@@ -7,13 +7,15 @@
 // is a template on the arch so no two arch translation units ever share a symbol.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
 #include "qkern/simd/convert.hpp"
+
+#if QKERN_SIMD_X86
+#include <immintrin.h>
+#endif
 
 #ifndef QKERN_STREAMING_MIN_BYTES
 /// Bytes (input + output) from which a one-pass map uses streaming stores: beyond a typical L3.
@@ -23,10 +25,12 @@
 namespace qkern {
 namespace simd {
 
-/// True when streaming stores are implemented for A (every x86 arch; elsewhere Stream is ignored).
+/// True when streaming stores are implemented for A (every x86 arch; elsewhere Stream is ignored:
+/// aarch64's STNP is only a hint that the data need not stay in cache, measured nowhere yet).
 /// (xsimd 8.1 does not derive avx from sse4_2 nor avx512f from avx2, so each family is named.)
 template <class A>
-constexpr bool can_stream_v = derives_v<A, xsimd::sse2> || derives_v<A, xsimd::avx> || derives_v<A, xsimd::avx512f>;
+constexpr bool can_stream_v = QKERN_SIMD_X86 &&
+                              (derives_v<A, xsimd::sse2> || derives_v<A, xsimd::avx> || derives_v<A, xsimd::avx512f>);
 
 /// Alignment (bytes) a streaming block store needs at its destination, for every arch.
 inline constexpr std::size_t kStreamAlign = 64;
@@ -45,15 +49,18 @@ inline bool streaming_pays(std::size_t bytes) {
 /// Orders streaming stores before later stores (call once after a streaming loop).
 template <class A>
 inline void stream_fence() {
+#if QKERN_SIMD_X86
   if constexpr (can_stream_v<A>) _mm_sfence();
+#endif
 }
 
 namespace detail {
 
-// Register width of A in bytes (16, 32 or 64 on x86).
+// Register width of A in bytes (16, 32 or 64 on x86, 16 on aarch64).
 template <class A>
 constexpr std::size_t register_bytes_v = batch<std::int32_t, A>::size * 4;
 
+#if QKERN_SIMD_X86
 template <bool Stream, class A>
 inline void store_si(void* dst, const typename batch<std::int32_t, A>::register_type& v) {
   if constexpr (register_bytes_v<A> == 16) {
@@ -73,6 +80,7 @@ inline void store_si(void* dst, const typename batch<std::int32_t, A>::register_
       _mm512_storeu_si512(dst, v);
   }
 }
+#endif
 
 }  // namespace detail
 
@@ -85,7 +93,28 @@ inline void store_narrow4(Q* dst, const batch<std::int32_t, A>& a, const batch<s
   constexpr std::size_t n = batch<std::int32_t, A>::size;
   constexpr bool is_s8 = std::is_same<Q, std::int8_t>::value, is_u8 = std::is_same<Q, std::uint8_t>::value;
   constexpr bool is_s16 = std::is_same<Q, std::int16_t>::value, is_u16 = std::is_same<Q, std::uint16_t>::value;
-  if constexpr (derives_v<A, xsimd::avx512f> && (is_s8 || is_u8 || is_s16 || is_u16)) {
+  (void)is_s8, (void)is_u8, (void)is_s16, (void)is_u16;
+  if constexpr (false) {
+#if QKERN_SIMD_NEON64
+  } else if constexpr (derives_v<A, xsimd::neon64> && (is_s8 || is_u8 || is_s16 || is_u16)) {
+    // Saturating narrows (exact: values are in range) into one 16-byte store per 16 codes.
+    const int32x4_t va = a, vb = b, vc = c, vd = d;
+    if constexpr (sizeof(Q) == 1) {
+      const int16x8_t ab = vqmovn_high_s32(vqmovn_s32(va), vb), cd = vqmovn_high_s32(vqmovn_s32(vc), vd);
+      if constexpr (is_s8)
+        vst1q_s8(reinterpret_cast<std::int8_t*>(dst), vqmovn_high_s16(vqmovn_s16(ab), cd));
+      else
+        vst1q_u8(reinterpret_cast<std::uint8_t*>(dst), vqmovun_high_s16(vqmovun_s16(ab), cd));
+    } else if constexpr (is_s16) {
+      vst1q_s16(reinterpret_cast<std::int16_t*>(dst), vqmovn_high_s32(vqmovn_s32(va), vb));
+      vst1q_s16(reinterpret_cast<std::int16_t*>(dst) + 2 * n, vqmovn_high_s32(vqmovn_s32(vc), vd));
+    } else {
+      vst1q_u16(reinterpret_cast<std::uint16_t*>(dst), vqmovun_high_s32(vqmovun_s32(va), vb));
+      vst1q_u16(reinterpret_cast<std::uint16_t*>(dst) + 2 * n, vqmovun_high_s32(vqmovun_s32(vc), vd));
+    }
+#endif
+#if QKERN_SIMD_X86
+  } else if constexpr (derives_v<A, xsimd::avx512f> && (is_s8 || is_u8 || is_s16 || is_u16)) {
     // Values are in range, so the truncating down-conversions are exact.
     if constexpr (sizeof(Q) == 1) {
       __m512i r = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(a));
@@ -128,6 +157,7 @@ inline void store_narrow4(Q* dst, const batch<std::int32_t, A>& a, const batch<s
     const __m128i cd = _mm_xor_si128(_mm_packs_epi32(_mm_sub_epi32(c, bias), _mm_sub_epi32(d, bias)), flip);
     detail::store_si<Stream, A>(dst, ab);
     detail::store_si<Stream, A>(dst + 2 * n, cd);
+#endif
   } else {
     store_narrow<Q>(dst, a);
     store_narrow<Q>(dst + n, b);
@@ -142,7 +172,9 @@ template <bool Stream, class A>
 inline void store4(float* dst, const batch<float, A>& a, const batch<float, A>& b, const batch<float, A>& c,
                    const batch<float, A>& d) {
   constexpr std::size_t n = batch<float, A>::size;
-  if constexpr (Stream && can_stream_v<A>) {
+  if constexpr (false) {
+#if QKERN_SIMD_X86
+  } else if constexpr (Stream && can_stream_v<A>) {
     using R = typename batch<float, A>::register_type;
     const batch<float, A>* v[4] = {&a, &b, &c, &d};
     for (std::size_t j = 0; j < 4; ++j) {
@@ -154,6 +186,7 @@ inline void store4(float* dst, const batch<float, A>& a, const batch<float, A>& 
       else
         _mm512_stream_ps(dst + j * n, r);
     }
+#endif
   } else {
     a.store_unaligned(dst);
     b.store_unaligned(dst + n);

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
+#include "qkern/simd/isa.hpp"
+
 namespace qkern {
 namespace simd {
 
