@@ -160,7 +160,7 @@ inline BatchNormCheck check_batchnorm_statistics(const std::string& layer, const
   r.channels.resize(C);
   std::vector<double> kls;
   for (std::size_t c = 0; c < C; ++c) {
-    if (!(running_var[c] >= 0.0f) || !std::isfinite(running_var[c]) || !std::isfinite(running_mean[c]))
+    if (!(running_var[c] >= 0.0f) || !::qkern::detail::is_finite(running_var[c]) || !::qkern::detail::is_finite(running_mean[c]))
       qkern::detail::throw_invalid("running_var", "layer '" + layer + "' channel " + std::to_string(c) +
                                                       " has a non-finite statistic or a negative variance");
     BatchNormChannel& ch = r.channels[c];
@@ -271,7 +271,7 @@ inline DistributionDistance distribution_distance(const float* a, std::size_t na
   auto fill = [&](const float* x, std::size_t n, std::vector<double>& h, std::uint64_t& cnt, bool moments) {
     for (std::size_t i = 0; i < n; ++i) {
       const double v = x[i];
-      if (!std::isfinite(v)) continue;
+      if (!::qkern::detail::is_finite(v)) continue;
       std::size_t k = w > 0.0 ? static_cast<std::size_t>((v - r.lo) / w) : 0;
       if (k >= bins) k = bins - 1;
       h[k] += 1.0;
@@ -352,7 +352,7 @@ struct ImageLayout {
 inline double neighbour_correlation(const float* image, const ImageLayout& l) {
   double n = 0.0, sa = 0.0, sb = 0.0, saa = 0.0, sbb = 0.0, sab = 0.0;
   auto pair = [&](float a, float b) {
-    if (!std::isfinite(a) || !std::isfinite(b)) return;
+    if (!::qkern::detail::is_finite(a) || !::qkern::detail::is_finite(b)) return;
     n += 1.0;
     sa += a;
     sb += b;
@@ -394,7 +394,7 @@ inline ImageCheck check_images(const float* images, std::size_t count, const Ima
   std::vector<std::size_t> noisy;
   for (std::size_t i = 0; i < count; ++i) {
     r.correlation[i] = neighbour_correlation(images + i * S, layout);
-    if (std::isnan(r.correlation[i])) continue;
+    if (::qkern::detail::is_nan(r.correlation[i])) continue;
     finite_corr.push_back(r.correlation[i]);
     if (r.correlation[i] < options.neighbour_correlation_min) noisy.push_back(i);
   }

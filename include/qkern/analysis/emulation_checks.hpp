@@ -70,7 +70,7 @@ struct EmulationCheck {
 inline void fit_affine(const float* x, const float* y, std::size_t n, double& a, double& b, double& r) {
   double c = 0.0, sx = 0.0, sy = 0.0, sxx = 0.0, syy = 0.0, sxy = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i]) || !std::isfinite(y[i])) continue;
+    if (!::qkern::detail::is_finite(x[i]) || !::qkern::detail::is_finite(y[i])) continue;
     c += 1.0;
     sx += x[i];
     sy += y[i];
@@ -144,7 +144,7 @@ inline EmulationCheck check_emulation(const float* original, const float* emulat
   for (std::size_t i = 0; i < samples; ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const double x = r.sample_sqnr_db[a], y = r.sample_sqnr_db[b];
-    return (std::isnan(x) ? -1e300 : x) < (std::isnan(y) ? -1e300 : y);
+    return (::qkern::detail::is_nan(x) ? -1e300 : x) < (::qkern::detail::is_nan(y) ? -1e300 : y);
   });
   char buf[600];
   std::snprintf(buf, sizeof buf,

@@ -118,7 +118,7 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
   fo.unsigned_range = non_negative;
   StreamingHistogram hist(options.bins, HistogramValues::absolute_values);
   hist.update(fit.data(), fit.size());
-  if (!hist.has_finite()) throw DataError("layer '" + layer + "': the fitting samples hold no finite value");
+  if (!hist.has_finite()) ::qkern::detail::raise(DataError("layer '" + layer + "': the fitting samples hold no finite value"));
   const HistogramView view = hist.view();
   std::vector<float> fq(std::max(fit.size(), held.size()));
   double best = -std::numeric_limits<double>::infinity();
@@ -181,7 +181,7 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
       "per-channel min-max %s; channel range spread %.3gx (threshold %.3gx, %zu wide channels)%s",
       r.minmax_sqnr_db, fit_method_name(r.methods[r.best].method), r.best_sqnr_db,
       100.0 * r.methods[r.best].held_out_clipped,
-      std::isnan(r.per_channel_sqnr_db) ? "n/a (one channel)" : (detail::fmt_db(r.per_channel_sqnr_db)).c_str(),
+      ::qkern::detail::is_nan(r.per_channel_sqnr_db) ? "n/a (one channel)" : (detail::fmt_db(r.per_channel_sqnr_db)).c_str(),
       r.spread.spread, options.spread_threshold, r.spread.wide_channels.size(), has_batchnorm ? "" : "; no BatchNorm");
   d.evidence = buf;
   std::string action;

@@ -53,7 +53,7 @@ namespace torch113 {
 inline std::vector<float> arange(double start, double end, double step) {
   const double size_d = std::ceil(strict::div(strict::sub(end, start), step));
   if (!(size_d >= 0.0) || size_d > 4294967296.0)
-    throw DataError("ModelOpt-compatible histogram: arange size out of range");
+    ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: arange size out of range"));
   const std::size_t n = static_cast<std::size_t>(size_d);
   std::vector<float> out(n);
   std::size_t i = 0;
@@ -79,7 +79,7 @@ template <class T>
 inline std::vector<double> arange(T start, T stop, T step) {
   const T len_t = std::ceil(strict::div(strict::sub(stop, start), step));
   if (!(len_t >= T(0)) || len_t > T(4294967296.0))
-    throw DataError("ModelOpt-compatible histogram: arange length out of range");
+    ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: arange length out of range"));
   const std::size_t n = static_cast<std::size_t>(len_t);
   std::vector<double> out(n);
   if (n == 0) return out;
@@ -114,8 +114,8 @@ inline float modelopt_mse_amax(const std::vector<float>& counts, const std::vect
   using namespace strict;
   const std::vector<float> edges(edges64.begin(), edges64.end());  // torch.from_numpy(edges).float()
   if (edges.size() != counts.size() + 1)
-    throw DataError("ModelOpt mse: " + std::to_string(edges.size()) + " edges for " + std::to_string(counts.size()) +
-                    " bins (ModelOpt's torch.arange added an edge; its mse raises a shape error here)");
+    ::qkern::detail::raise(DataError("ModelOpt mse: " + std::to_string(edges.size()) + " edges for " + std::to_string(counts.size()) +
+                    " bins (ModelOpt's torch.arange added an edge; its mse raises a shape error here)"));
   const std::size_t B = counts.size();
   std::vector<float> centers(B), term(B);
   for (std::size_t i = 0; i < B; ++i) centers[i] = div(add(edges[i + 1], edges[i]), 2.0f);
@@ -142,9 +142,9 @@ inline float modelopt_mse_amax(const std::vector<float>& counts, const std::vect
     }
   }
   if (best_i == B)
-    throw InvalidArgument("options.start_bin",
+    ::qkern::detail::raise(InvalidArgument("options.start_bin",
                           "is past the last bin: ModelOpt's mse has no candidate (np.argmin of "
-                          "an empty list raises)");
+                          "an empty list raises)"));
   return centers[best_i];
 }
 
@@ -238,7 +238,7 @@ class ModelOptHistogramCalibrator {
   /// (InvalidArgument "method" otherwise). Throws DataError before any data, and as fit_range.
   float compute_amax(FitMethod method, std::size_t stride = 1, std::size_t start_bin = 128,
                      double percentile = 99.99) const {
-    if (empty()) throw DataError("ModelOpt-compatible histogram: no data collected");
+    if (empty()) ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: no data collected"));
     if (stride == 0) detail::throw_invalid("stride", "must be >= 1");
     simd::FloatEnvironmentGuard env;
     const std::vector<std::uint64_t> h = histogram();
@@ -249,7 +249,7 @@ class ModelOptHistogramCalibrator {
     }
     if (method != FitMethod::entropy && method != FitMethod::percentile)
       detail::throw_invalid("method", "ModelOpt's compute_amax supports entropy, mse and percentile");
-    if (edges_.size() < h.size() + 1) throw DataError("ModelOpt-compatible histogram: fewer edges than bins + 1");
+    if (edges_.size() < h.size() + 1) ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: fewer edges than bins + 1"));
     // ModelOpt returns torch.tensor(edge): the edge rounded to float32, which is what the view holds.
     const std::vector<float> e32(edges_.begin(), edges_.end());
     HistogramView view{h.data(), h.size(), e32.front(), e32[h.size()]};
@@ -281,7 +281,7 @@ class ModelOptHistogramCalibrator {
       const float width = sub(float(edges_[1]), float(edges_[0]));
       const float nb = std::ceil(div(vmax, width));
       if (!(nb >= 1.0f && nb <= 16777216.0f))
-        throw DataError("ModelOpt-compatible histogram: the range grew past 2^24 bins");
+        ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: the range grew past 2^24 bins"));
       bins = static_cast<std::size_t>(nb);
       const std::vector<float> e = detail::torch113::arange(0.0, double(add(vmax, width)), double(width));
       edges_.assign(e.begin(), e.end());
@@ -313,7 +313,7 @@ class ModelOptHistogramCalibrator {
       }
       edges64_ = true;  // np.hstack((float32, float64)) is float64
       if (edges_.size() + more.size() > (std::size_t{1} << 24))
-        throw DataError("ModelOpt-compatible histogram: the range grew past 2^24 bins");
+        ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: the range grew past 2^24 bins"));
       edges_.insert(edges_.end(), more.begin(), more.end());
     }
     std::vector<std::uint64_t> h(edges_.size() - 1, 0);

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "qkern/core/fp.hpp"
 
@@ -106,6 +107,22 @@ namespace detail {
   report_error(ErrorKind::data_error, "", "qkern: " + what);
 #else
   throw DataError(what);
+#endif
+}
+
+/// Reports the error object `e` (InvalidArgument, DataError, or a type derived from one of them or
+/// from std::exception): throws it, or without exceptions calls the error handler with its kind, the
+/// argument (InvalidArgument only) and its what(). Headers raise their own error types through it.
+template <class E>
+[[noreturn]] inline void raise(const E& e) {
+#if QKERN_NO_EXCEPTIONS
+  if constexpr (std::is_base_of<InvalidArgument, E>::value) {
+    report_error(ErrorKind::invalid_argument, e.argument().c_str(), e.what());
+  } else {
+    report_error(ErrorKind::data_error, "", e.what());
+  }
+#else
+  throw e;
 #endif
 }
 

@@ -77,7 +77,7 @@ class JsonParser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw JsonError(what, static_cast<std::size_t>(p_ - begin_));
+    ::qkern::detail::raise(JsonError(what, static_cast<std::size_t>(p_ - begin_)));
   }
   bool at_end() const { return p_ == end_; }
   char peek() const {

@@ -45,16 +45,16 @@ class MappedFile {
     MappedFile m;
 #if defined(QKERN_IO_HAVE_MMAP)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw FileError(path, "", std::string("cannot open: ") + std::strerror(errno));
+    if (fd < 0) ::qkern::detail::raise(FileError(path, "", std::string("cannot open: ") + std::strerror(errno)));
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       const int e = errno;
       ::close(fd);
-      throw FileError(path, "", std::string("cannot stat: ") + std::strerror(e));
+      ::qkern::detail::raise(FileError(path, "", std::string("cannot stat: ") + std::strerror(e)));
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd);
-      throw FileError(path, "", "not a regular file");
+      ::qkern::detail::raise(FileError(path, "", "not a regular file"));
     }
     const std::size_t size = static_cast<std::size_t>(st.st_size);
     if (size > 0) {
@@ -62,7 +62,7 @@ class MappedFile {
       if (p == MAP_FAILED) {
         const int e = errno;
         ::close(fd);
-        throw FileError(path, "", std::string("cannot map: ") + std::strerror(e));
+        ::qkern::detail::raise(FileError(path, "", std::string("cannot map: ") + std::strerror(e)));
       }
       m.data_ = static_cast<const std::byte*>(p);
       m.mapped_ = true;
@@ -71,12 +71,12 @@ class MappedFile {
     ::close(fd);
 #else
     std::ifstream f(path, std::ios::binary | std::ios::ate);
-    if (!f) throw FileError(path, "", "cannot open");
+    if (!f) ::qkern::detail::raise(FileError(path, "", "cannot open"));
     const std::streamoff size = f.tellg();
-    if (size < 0) throw FileError(path, "", "cannot determine the size");
+    if (size < 0) ::qkern::detail::raise(FileError(path, "", "cannot determine the size"));
     m.buffer_.reset(new std::byte[static_cast<std::size_t>(size) + 1]);
     f.seekg(0);
-    if (size > 0 && !f.read(reinterpret_cast<char*>(m.buffer_.get()), size)) throw FileError(path, "", "read failed");
+    if (size > 0 && !f.read(reinterpret_cast<char*>(m.buffer_.get()), size)) ::qkern::detail::raise(FileError(path, "", "read failed"));
     m.data_ = m.buffer_.get();
     m.size_ = static_cast<std::size_t>(size);
 #endif

@@ -95,12 +95,12 @@ inline void read_zip64_extra(const unsigned char* extra, std::size_t len, ZipEnt
   std::size_t i = 0;
   while (i + 4 <= len) {
     const std::uint16_t id = le16(extra + i), sz = le16(extra + i + 2);
-    if (i + 4 + sz > len) throw FileError(file, e.name, "zip extra field overruns its entry");
+    if (i + 4 + sz > len) ::qkern::detail::raise(FileError(file, e.name, "zip extra field overruns its entry"));
     if (id == 0x0001) {
       const unsigned char* f = extra + i + 4;
       std::size_t k = 0;
       auto take = [&](std::uint64_t& out) {
-        if (k + 8 > sz) throw FileError(file, e.name, "zip64 extra field too short");
+        if (k + 8 > sz) ::qkern::detail::raise(FileError(file, e.name, "zip64 extra field too short"));
         out = le64(f + k);
         k += 8;
       };
@@ -112,11 +112,11 @@ inline void read_zip64_extra(const unsigned char* extra, std::size_t len, ZipEnt
     i += 4 + static_cast<std::size_t>(sz);
   }
   if (need_size || need_comp || need_offset)
-    throw FileError(file, e.name, "zip64 sizes announced but no zip64 extra field");
+    ::qkern::detail::raise(FileError(file, e.name, "zip64 sizes announced but no zip64 extra field"));
 }
 
 inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::size_t size, const std::string& file) {
-  if (size < 22) throw FileError(file, "", "truncated zip archive (no end of central directory record)");
+  if (size < 22) ::qkern::detail::raise(FileError(file, "", "truncated zip archive (no end of central directory record)"));
   // End of central directory: the last 0x06054b50 record whose comment ends exactly at the file end.
   std::size_t eocd = static_cast<std::size_t>(-1);
   const std::size_t lowest = size - 22 > 65535 ? size - 22 - 65535 : 0;
@@ -127,37 +127,37 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
     }
   }
   if (eocd == static_cast<std::size_t>(-1))
-    throw FileError(file, "", "not a valid zip archive: end of central directory record not found");
+    ::qkern::detail::raise(FileError(file, "", "not a valid zip archive: end of central directory record not found"));
   const unsigned char* r = p + eocd;
-  if (le16(r + 4) != 0 || le16(r + 6) != 0) throw FileError(file, "", "multi-disk zip archives are not supported");
+  if (le16(r + 4) != 0 || le16(r + 6) != 0) ::qkern::detail::raise(FileError(file, "", "multi-disk zip archives are not supported"));
   std::uint64_t entries = le16(r + 10), cd_size = le32(r + 12), cd_offset = le32(r + 16);
-  if (le16(r + 8) != le16(r + 10)) throw FileError(file, "", "zip entry counts disagree");
+  if (le16(r + 8) != le16(r + 10)) ::qkern::detail::raise(FileError(file, "", "zip entry counts disagree"));
   std::uint64_t cd_limit = eocd;  // the central directory ends before this
   if (entries == 0xffff || cd_size == 0xffffffffu || cd_offset == 0xffffffffu) {
     // ZIP64: locator (20 bytes) right before the EOCD, pointing at the ZIP64 EOCD record.
     if (eocd < 20 || le32(p + eocd - 20) != 0x07064b50u)
-      throw FileError(file, "", "zip64 end of central directory locator missing");
+      ::qkern::detail::raise(FileError(file, "", "zip64 end of central directory locator missing"));
     const std::uint64_t z = le64(p + eocd - 20 + 8);
     if (z > eocd - 20 || eocd - 20 - z < 56 || le32(p + z) != 0x06064b50u)
-      throw FileError(file, "", "zip64 end of central directory record missing or outside the file");
+      ::qkern::detail::raise(FileError(file, "", "zip64 end of central directory record missing or outside the file"));
     const unsigned char* q = p + z;
-    if (le32(q + 16) != 0 || le32(q + 20) != 0) throw FileError(file, "", "multi-disk zip archives are not supported");
+    if (le32(q + 16) != 0 || le32(q + 20) != 0) ::qkern::detail::raise(FileError(file, "", "multi-disk zip archives are not supported"));
     entries = le64(q + 32);
-    if (le64(q + 24) != entries) throw FileError(file, "", "zip entry counts disagree");
+    if (le64(q + 24) != entries) ::qkern::detail::raise(FileError(file, "", "zip entry counts disagree"));
     cd_size = le64(q + 40);
     cd_offset = le64(q + 48);
     cd_limit = z;
   }
   if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset)
-    throw FileError(file, "", "zip central directory lies outside the file");
-  if (entries > cd_size / 46) throw FileError(file, "", "zip central directory too small for its entry count");
+    ::qkern::detail::raise(FileError(file, "", "zip central directory lies outside the file"));
+  if (entries > cd_size / 46) ::qkern::detail::raise(FileError(file, "", "zip central directory too small for its entry count"));
   std::vector<ZipEntry> out;
   out.reserve(static_cast<std::size_t>(entries));
   std::size_t at = static_cast<std::size_t>(cd_offset);
   const std::size_t cd_end = static_cast<std::size_t>(cd_offset + cd_size);
   for (std::uint64_t i = 0; i < entries; ++i) {
     if (cd_end - at < 46 || le32(p + at) != 0x02014b50u)
-      throw FileError(file, "", "corrupt zip central directory entry " + std::to_string(i));
+      ::qkern::detail::raise(FileError(file, "", "corrupt zip central directory entry " + std::to_string(i)));
     const unsigned char* c = p + at;
     ZipEntry e;
     e.flags = le16(c + 8);
@@ -168,8 +168,8 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
     const std::size_t name_len = le16(c + 28), extra_len = le16(c + 30), comment_len = le16(c + 32);
     e.local_offset = le32(c + 42);
     if (cd_end - at - 46 < name_len + extra_len + comment_len)
-      throw FileError(file, "",
-                      "corrupt zip central directory entry " + std::to_string(i) + " (overruns the directory)");
+      ::qkern::detail::raise(FileError(file, "",
+                      "corrupt zip central directory entry " + std::to_string(i) + " (overruns the directory)"));
     e.name.assign(reinterpret_cast<const char*>(c + 46), name_len);
     const bool need_size = e.size == 0xffffffffu, need_comp = e.comp_size == 0xffffffffu,
                need_offset = e.local_offset == 0xffffffffu;
@@ -186,23 +186,23 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
   std::string prev;
   for (ZipEntry* e : by_offset) {
     const std::uint64_t lo = e->local_offset;
-    if (lo < free_from) throw FileError(file, e->name, "zip member overlaps member '" + prev + "'");
+    if (lo < free_from) ::qkern::detail::raise(FileError(file, e->name, "zip member overlaps member '" + prev + "'"));
     if (lo > cd_offset || cd_offset - lo < 30 || le32(p + lo) != 0x04034b50u)
-      throw FileError(file, e->name, "zip local header missing or outside the file");
+      ::qkern::detail::raise(FileError(file, e->name, "zip local header missing or outside the file"));
     const unsigned char* l = p + lo;
     const std::size_t name_len = le16(l + 26), extra_len = le16(l + 28);
     if (cd_offset - lo - 30 < name_len + extra_len)
-      throw FileError(file, e->name, "zip local header overruns the file");
+      ::qkern::detail::raise(FileError(file, e->name, "zip local header overruns the file"));
     if (std::string(reinterpret_cast<const char*>(l + 30), name_len) != e->name)
-      throw FileError(file, e->name, "zip local header names a different member");
+      ::qkern::detail::raise(FileError(file, e->name, "zip local header names a different member"));
     if (le16(l + 8) != e->method)
-      throw FileError(file, e->name, "zip local header and central directory disagree on the method");
+      ::qkern::detail::raise(FileError(file, e->name, "zip local header and central directory disagree on the method"));
     const std::uint32_t lcomp = le32(l + 18), lsize = le32(l + 22);
     if (!(le16(l + 6) & 0x8) && lcomp != 0xffffffffu && (lcomp != e->comp_size || lsize != e->size))
-      throw FileError(file, e->name, "zip local header and central directory disagree on the sizes");
+      ::qkern::detail::raise(FileError(file, e->name, "zip local header and central directory disagree on the sizes"));
     e->data_begin = lo + 30 + name_len + extra_len;
     if (e->data_begin > cd_offset || e->comp_size > cd_offset - e->data_begin)
-      throw FileError(file, e->name, "zip member data extends past the central directory");
+      ::qkern::detail::raise(FileError(file, e->name, "zip member data extends past the central directory"));
     free_from = e->data_begin + e->comp_size;
     prev = e->name;
   }
@@ -216,24 +216,24 @@ void read_npz(const unsigned char* p, std::size_t size, const std::string& file,
   const std::vector<ZipEntry> entries = read_zip_directory(p, size, file);
   for (const ZipEntry& e : entries) {
     if (e.name.size() < 5 || e.name.compare(e.name.size() - 4, 4, ".npy") != 0)
-      throw FileError(file, e.name, "zip member is not a .npy file (name must end in .npy)");
+      ::qkern::detail::raise(FileError(file, e.name, "zip member is not a .npy file (name must end in .npy)"));
     const std::string key = e.name.substr(0, e.name.size() - 4);
-    if (e.flags & 0x1) throw FileError(file, key, "zip member is encrypted");
+    if (e.flags & 0x1) ::qkern::detail::raise(FileError(file, key, "zip member is encrypted"));
     const unsigned char* data = p + e.data_begin;
     if (e.method == 0) {
       if (e.comp_size != e.size)
-        throw FileError(file, key, "stored zip member: compressed and uncompressed sizes differ");
+        ::qkern::detail::raise(FileError(file, key, "stored zip member: compressed and uncompressed sizes differ"));
       add(parse_npy(data, static_cast<std::size_t>(e.size), file, key));
     } else if (e.method == 8) {
 #if defined(QKERN_HAVE_ZLIB)
       if (e.size > e.comp_size * 1032 + 1024)
-        throw FileError(file, key,
+        ::qkern::detail::raise(FileError(file, key,
                         "deflated zip member declares " + std::to_string(e.size) + " bytes from " +
-                            std::to_string(e.comp_size) + " (beyond deflate's maximum ratio)");
+                            std::to_string(e.comp_size) + " (beyond deflate's maximum ratio)"));
       const std::size_t out_size = static_cast<std::size_t>(e.size);
       unsigned char* out = reinterpret_cast<unsigned char*>(alloc(out_size));
       z_stream zs{};
-      if (inflateInit2(&zs, -15) != Z_OK) throw FileError(file, key, "zlib inflateInit2 failed");
+      if (inflateInit2(&zs, -15) != Z_OK) ::qkern::detail::raise(FileError(file, key, "zlib inflateInit2 failed"));
       std::uint64_t in_left = e.comp_size, out_done = 0;
       const unsigned char* in = data;
       int rc = Z_OK;
@@ -260,19 +260,19 @@ void read_npz(const unsigned char* p, std::size_t size, const std::string& file,
       if (rc == Z_STREAM_END && in_left != 0) rc = Z_DATA_ERROR;  // bytes after the end of the stream
       inflateEnd(&zs);
       if (rc != Z_STREAM_END || out_done != out_size)
-        throw FileError(file, key,
+        ::qkern::detail::raise(FileError(file, key,
                         "corrupt deflate data (inflated " + std::to_string(out_done) + " of " +
-                            std::to_string(out_size) + " declared bytes)");
-      if (crc32_of(out, out_size) != e.crc) throw FileError(file, key, "CRC-32 mismatch in deflated zip member");
+                            std::to_string(out_size) + " declared bytes)"));
+      if (crc32_of(out, out_size) != e.crc) ::qkern::detail::raise(FileError(file, key, "CRC-32 mismatch in deflated zip member"));
       add(parse_npy(out, out_size, file, key));
 #else
       (void)alloc;
-      throw FileError(file, key,
+      ::qkern::detail::raise(FileError(file, key,
                       "zip member is deflate-compressed (np.savez_compressed) and this build has no zlib: define "
-                      "QKERN_HAVE_ZLIB and link zlib, or save with np.savez");
+                      "QKERN_HAVE_ZLIB and link zlib, or save with np.savez"));
 #endif
     } else {
-      throw FileError(file, key, "unsupported zip compression method " + std::to_string(e.method));
+      ::qkern::detail::raise(FileError(file, key, "unsupported zip compression method " + std::to_string(e.method)));
     }
   }
 }
@@ -294,7 +294,7 @@ inline void put64(std::string& s, std::uint64_t v) {
 inline std::string deflate_raw(const std::string& in) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::runtime_error("qkern: zlib deflateInit2 failed");
+    ::qkern::detail::raise(std::runtime_error("qkern: zlib deflateInit2 failed"));
   std::string out;
   std::size_t done_in = 0;
   int rc = Z_OK;
@@ -321,14 +321,14 @@ inline std::string deflate_raw(const std::string& in) {
 /// the archive were big (tests use it; numpy's writer also puts ZIP64 extras in local headers).
 inline std::string npz_image(const std::vector<TensorRef>& ts, bool compressed, bool force_zip64 = false) {
 #if !defined(QKERN_HAVE_ZLIB)
-  if (compressed) throw InvalidArgument("compressed", "writing a compressed .npz needs zlib (define QKERN_HAVE_ZLIB)");
+  if (compressed) ::qkern::detail::raise(InvalidArgument("compressed", "writing a compressed .npz needs zlib (define QKERN_HAVE_ZLIB)"));
 #endif
   for (std::size_t i = 0; i < ts.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (ts[j].name == ts[i].name) throw InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'");
+      if (ts[j].name == ts[i].name) ::qkern::detail::raise(InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'"));
   std::string zip, central;
   for (const TensorRef& t : ts) {
-    if (t.name.empty()) throw InvalidArgument("ts", "a tensor has an empty name");
+    if (t.name.empty()) ::qkern::detail::raise(InvalidArgument("ts", "a tensor has an empty name"));
     const std::string npy = npy_image(t, "ts");
     std::string payload;
 #if defined(QKERN_HAVE_ZLIB)

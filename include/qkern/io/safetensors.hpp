@@ -90,24 +90,29 @@ struct SafetensorsContents {
 };
 
 inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t size, const std::string& file) {
-  if (size < 8) throw FileError(file, "", "truncated safetensors file: no 8-byte header size");
+  if (size < 8) ::qkern::detail::raise(FileError(file, "", "truncated safetensors file: no 8-byte header size"));
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | p[i];
   if (n > kSafetensorsMaxHeaderSize)
-    throw FileError(file, "",
+    ::qkern::detail::raise(FileError(file, "",
                     "safetensors header too long (" + std::to_string(n) + " bytes, limit " +
-                        std::to_string(kSafetensorsMaxHeaderSize) + ")");
+                        std::to_string(kSafetensorsMaxHeaderSize) + ")"));
   if (n > size - 8)
-    throw FileError(file, "",
+    ::qkern::detail::raise(FileError(file, "",
                     "truncated safetensors file: header size " + std::to_string(n) + " but only " +
-                        std::to_string(size - 8) + " bytes follow");
+                        std::to_string(size - 8) + " bytes follow"));
   JsonValue header;
+#if QKERN_NO_EXCEPTIONS
+  // Without exceptions the JSON error goes to the error handler as it is (it names the byte offset).
+  header = parse_json(reinterpret_cast<const char*>(p + 8), static_cast<std::size_t>(n));
+#else
   try {
     header = parse_json(reinterpret_cast<const char*>(p + 8), static_cast<std::size_t>(n));
   } catch (const JsonError& e) {
-    throw FileError(file, "", std::string("invalid safetensors header JSON: ") + e.what());
+    ::qkern::detail::raise(FileError(file, "", std::string("invalid safetensors header JSON: ") + e.what()));
   }
-  if (!header.is_object()) throw FileError(file, "", "safetensors header is not a JSON object");
+#endif
+  if (!header.is_object()) ::qkern::detail::raise(FileError(file, "", "safetensors header is not a JSON object"));
   const unsigned char* buffer = p + 8 + n;
   const std::size_t buffer_size = size - 8 - static_cast<std::size_t>(n);
   SafetensorsContents out;
@@ -120,47 +125,47 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
     const std::string& key = kv.first;
     const JsonValue& e = kv.second;
     if (key == "__metadata__") {
-      if (!e.is_object()) throw FileError(file, key, "__metadata__ is not an object");
+      if (!e.is_object()) ::qkern::detail::raise(FileError(file, key, "__metadata__ is not an object"));
       for (const auto& m : e.object) {
         if (!m.second.is_string())
-          throw FileError(file, key, "__metadata__ value of '" + m.first + "' is not a string");
+          ::qkern::detail::raise(FileError(file, key, "__metadata__ value of '" + m.first + "' is not a string"));
         out.metadata[m.first] = m.second.text;
       }
       continue;
     }
-    if (!e.is_object()) throw FileError(file, key, "header entry is not an object");
+    if (!e.is_object()) ::qkern::detail::raise(FileError(file, key, "header entry is not an object"));
     const JsonValue* dtype = e.find("dtype");
     const JsonValue* shape = e.find("shape");
     const JsonValue* offsets = e.find("data_offsets");
-    if (dtype == nullptr || !dtype->is_string()) throw FileError(file, key, "missing or non-string 'dtype'");
-    if (shape == nullptr || !shape->is_array()) throw FileError(file, key, "missing or non-array 'shape'");
+    if (dtype == nullptr || !dtype->is_string()) ::qkern::detail::raise(FileError(file, key, "missing or non-string 'dtype'"));
+    if (shape == nullptr || !shape->is_array()) ::qkern::detail::raise(FileError(file, key, "missing or non-array 'shape'"));
     if (offsets == nullptr || !offsets->is_array() || offsets->array.size() != 2)
-      throw FileError(file, key, "'data_offsets' is not an array [begin, end]");
+      ::qkern::detail::raise(FileError(file, key, "'data_offsets' is not an array [begin, end]"));
     TensorView v;
     v.name = key;
-    if (!safetensors_dtype(dtype->text, v.dtype)) throw FileError(file, key, "unsupported dtype '" + dtype->text + "'");
+    if (!safetensors_dtype(dtype->text, v.dtype)) ::qkern::detail::raise(FileError(file, key, "unsupported dtype '" + dtype->text + "'"));
     for (const JsonValue& d : shape->array) {
       std::uint64_t x;
       if (!d.as_uint64(x) || x > static_cast<std::uint64_t>(static_cast<std::size_t>(-1)))
-        throw FileError(file, key, "'shape' holds a value that is not a non-negative integer");
+        ::qkern::detail::raise(FileError(file, key, "'shape' holds a value that is not a non-negative integer"));
       v.shape.push_back(static_cast<std::size_t>(x));
     }
     std::uint64_t b, en;
     if (!offsets->array[0].as_uint64(b) || !offsets->array[1].as_uint64(en))
-      throw FileError(file, key, "'data_offsets' holds a value that is not a non-negative integer");
-    if (b > en) throw FileError(file, key, "data_offsets begin " + std::to_string(b) + " > end " + std::to_string(en));
+      ::qkern::detail::raise(FileError(file, key, "'data_offsets' holds a value that is not a non-negative integer"));
+    if (b > en) ::qkern::detail::raise(FileError(file, key, "data_offsets begin " + std::to_string(b) + " > end " + std::to_string(en)));
     std::size_t count = 0, bytes = 0;
     if (!shape_bytes(v.shape, element_size(v.dtype), count, bytes))
-      throw FileError(file, key, "shape " + shape_string(v.shape) + " overflows the address space");
+      ::qkern::detail::raise(FileError(file, key, "shape " + shape_string(v.shape) + " overflows the address space"));
     if (en - b != bytes)
-      throw FileError(file, key,
+      ::qkern::detail::raise(FileError(file, key,
                       "size mismatch: shape " + shape_string(v.shape) + " of " + dtype->text + " needs " +
                           std::to_string(bytes) + " bytes, data_offsets [" + std::to_string(b) + ", " +
-                          std::to_string(en) + "] hold " + std::to_string(en - b));
+                          std::to_string(en) + "] hold " + std::to_string(en - b)));
     if (en > buffer_size)
-      throw FileError(file, key,
+      ::qkern::detail::raise(FileError(file, key,
                       "data_offsets [" + std::to_string(b) + ", " + std::to_string(en) + "] outside the data buffer (" +
-                          std::to_string(buffer_size) + " bytes)");
+                          std::to_string(buffer_size) + " bytes)"));
     v.data = reinterpret_cast<const std::byte*>(buffer + b);
     v.byte_swapped = element_size(v.dtype) > 1 && !host_is_little_endian();
     spans.push_back({b, en, out.tensors.size()});
@@ -172,18 +177,18 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
   std::string prev;
   for (const Span& s : spans) {
     const std::string& name = out.tensors[s.index].name;
-    if (s.begin < at) throw FileError(file, name, "data_offsets overlap those of tensor '" + prev + "'");
+    if (s.begin < at) ::qkern::detail::raise(FileError(file, name, "data_offsets overlap those of tensor '" + prev + "'"));
     if (s.begin > at)
-      throw FileError(file, name,
+      ::qkern::detail::raise(FileError(file, name,
                       "hole in the data buffer: bytes [" + std::to_string(at) + ", " + std::to_string(s.begin) +
-                          ") belong to no tensor");
+                          ") belong to no tensor"));
     at = s.end;
     prev = name;
   }
   if (at != buffer_size)
-    throw FileError(
+    ::qkern::detail::raise(FileError(
         file, "",
-        "data buffer not covered: tensors end at byte " + std::to_string(at) + " of " + std::to_string(buffer_size));
+        "data buffer not covered: tensors end at byte " + std::to_string(at) + " of " + std::to_string(buffer_size)));
   std::vector<TensorView> ordered;
   ordered.reserve(spans.size());
   for (const Span& s : spans) ordered.push_back(std::move(out.tensors[s.index]));
@@ -198,13 +203,13 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
 /// little-endian: a big-endian host throws InvalidArgument).
 inline void write_safetensors(const std::string& path, const std::vector<TensorRef>& ts,
                               const std::map<std::string, std::string>& metadata = {}) {
-  if (!detail::host_is_little_endian()) throw InvalidArgument("ts", "safetensors writing needs a little-endian host");
+  if (!detail::host_is_little_endian()) ::qkern::detail::raise(InvalidArgument("ts", "safetensors writing needs a little-endian host"));
   std::vector<std::size_t> order(ts.size());
   for (std::size_t i = 0; i < ts.size(); ++i) {
     order[i] = i;
-    if (ts[i].name == "__metadata__") throw InvalidArgument("ts", "a tensor cannot be named __metadata__");
+    if (ts[i].name == "__metadata__") ::qkern::detail::raise(InvalidArgument("ts", "a tensor cannot be named __metadata__"));
     for (std::size_t j = 0; j < i; ++j)
-      if (ts[j].name == ts[i].name) throw InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'");
+      if (ts[j].name == ts[i].name) ::qkern::detail::raise(InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'"));
   }
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const std::size_t sa = element_size(ts[a].dtype), sb = element_size(ts[b].dtype);

@@ -51,7 +51,7 @@ inline FileFormat detect_format(const unsigned char* p, std::size_t size, const 
   // safetensors: an 8-byte little-endian header size; anything below 2^40 is taken as one (the
   // safetensors reader then reports precisely what is wrong).
   if (size >= 8 && p[5] == 0 && p[6] == 0 && p[7] == 0) return FileFormat::safetensors;
-  throw FileError(file, "", "unrecognised tensor file format (expected .npy, .npz or safetensors)");
+  ::qkern::detail::raise(FileError(file, "", "unrecognised tensor file format (expected .npy, .npz or safetensors)"));
 }
 
 }  // namespace detail
@@ -90,7 +90,7 @@ class TensorFile {
   /// The tensor named `name`; throws FileError naming the file and the key when there is none.
   const TensorView& at(const std::string& name) const {
     const auto it = index_.find(name);
-    if (it == index_.end()) throw FileError(path_, name, "no such tensor in the file");
+    if (it == index_.end()) ::qkern::detail::raise(FileError(path_, name, "no such tensor in the file"));
     return tensors_[it->second];
   }
   /// safetensors "__metadata__" (empty for other formats).
@@ -110,7 +110,7 @@ class TensorFile {
   }
 
   void add(TensorView v) {
-    if (index_.count(v.name) != 0) throw FileError(path_, v.name, "duplicate tensor name");
+    if (index_.count(v.name) != 0) ::qkern::detail::raise(FileError(path_, v.name, "duplicate tensor name"));
     index_.emplace(v.name, tensors_.size());
     tensors_.push_back(std::move(v));
   }
