@@ -125,8 +125,10 @@ inline std::uint32_t fixed_slot(float x, const FixedBinning& b) {
   if (v < b.lo) return b.bins + kSlotBelow;
   if (v > b.hi) return b.bins + kSlotAbove;
   const float t = (v - b.lo) * b.scale;
-  const std::uint32_t i = static_cast<std::uint32_t>(static_cast<std::int32_t>(t));
-  return i < b.bins - 1 ? i : b.bins - 1;
+  // Clamped in float before the conversion (as the SIMD kernels do): t may be +Inf or NaN (0 times
+  // an infinite scale), which no float->int conversion may see (UBSan float-cast-overflow).
+  const float last = static_cast<float>(b.bins - 1);
+  return static_cast<std::uint32_t>(t < last ? t : last);
 }
 
 /// Slot of x in a window of the power-of-two grid.
