@@ -4,8 +4,33 @@ include_guard(GLOBAL)
 include(FetchContent)
 
 set(QKERN_XSIMD_FETCH_TAG "13.2.0" CACHE STRING "xsimd release fetched when no xsimd package is found")
+set(QKERN_XSIMD_FETCH_URL "https://github.com/xtensor-stack/xsimd.git" CACHE STRING "Where xsimd is fetched from")
 set(QKERN_GTEST_FETCH_TAG "v1.14.0" CACHE STRING "GoogleTest release fetched when none is found")
 set(QKERN_BENCHMARK_FETCH_TAG "v1.8.3" CACHE STRING "Google Benchmark release fetched when none is found")
+
+# A missing dependency must not end in a failed git clone: when its repository cannot be reached (no
+# network, no git), configuration stops here naming the Debian package to install. Skipped when the
+# source is given locally (FETCHCONTENT_SOURCE_DIR_<NAME>) or FetchContent is told to stay offline.
+function(qkern_require_fetchable name url package)
+  string(TOUPPER "${name}" _upper)
+  if(FETCHCONTENT_SOURCE_DIR_${_upper} OR FETCHCONTENT_FULLY_DISCONNECTED)
+    return()
+  endif()
+  set(_reachable FALSE)
+  find_package(Git QUIET)
+  if(GIT_FOUND)
+    execute_process(COMMAND "${GIT_EXECUTABLE}" ls-remote --exit-code "${url}" HEAD RESULT_VARIABLE _result
+                    OUTPUT_QUIET ERROR_QUIET TIMEOUT 30)
+    if(_result EQUAL 0)
+      set(_reachable TRUE)
+    endif()
+  endif()
+  if(NOT _reachable)
+    message(FATAL_ERROR "qkern: ${name} was not found, and ${url} cannot be reached to download it (no network "
+                        "or no git). Install it: apt-get install ${package} (Debian/Ubuntu), or set "
+                        "FETCHCONTENT_SOURCE_DIR_${_upper} to a local copy of its source.")
+  endif()
+endfunction()
 
 # Debian bookworm's xsimd 8.1 package links its target to an `xtl` it neither installs nor looks
 # for; xsimd only needs xtl for XSIMD_ENABLE_XTL_COMPLEX, which qkern never defines.
@@ -51,7 +76,8 @@ macro(qkern_find_xsimd)
       set_target_properties(xsimd PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_qkern_stage}")
     else()
       message(STATUS "qkern: xsimd not found, fetching ${QKERN_XSIMD_FETCH_TAG}")
-      FetchContent_Declare(xsimd GIT_REPOSITORY https://github.com/xtensor-stack/xsimd.git
+      qkern_require_fetchable(xsimd "${QKERN_XSIMD_FETCH_URL}" libxsimd-dev)
+      FetchContent_Declare(xsimd GIT_REPOSITORY "${QKERN_XSIMD_FETCH_URL}"
                                  GIT_TAG ${QKERN_XSIMD_FETCH_TAG} GIT_SHALLOW TRUE)
       FetchContent_MakeAvailable(xsimd)
     endif()
@@ -64,6 +90,7 @@ macro(qkern_find_gtest)
     find_package(GTest QUIET)
     if(NOT GTest_FOUND)
       message(STATUS "qkern: GoogleTest not found, fetching ${QKERN_GTEST_FETCH_TAG}")
+      qkern_require_fetchable(googletest https://github.com/google/googletest.git "googletest libgtest-dev")
       set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
       FetchContent_Declare(googletest GIT_REPOSITORY https://github.com/google/googletest.git
                                       GIT_TAG ${QKERN_GTEST_FETCH_TAG} GIT_SHALLOW TRUE)
@@ -77,6 +104,7 @@ macro(qkern_find_benchmark)
     find_package(benchmark QUIET)
     if(NOT benchmark_FOUND)
       message(STATUS "qkern: Google Benchmark not found, fetching ${QKERN_BENCHMARK_FETCH_TAG}")
+      qkern_require_fetchable(benchmark https://github.com/google/benchmark.git libbenchmark-dev)
       set(BENCHMARK_ENABLE_TESTING OFF CACHE BOOL "" FORCE)
       set(BENCHMARK_ENABLE_INSTALL OFF CACHE BOOL "" FORCE)
       FetchContent_Declare(benchmark GIT_REPOSITORY https://github.com/google/benchmark.git
