@@ -140,3 +140,22 @@ TEST(ParityModelOpt, ViewWithExplicitEdgesGivesTheToolsEdge) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ParityModelOpt, ExplicitEdgesAreValidated) {
+  std::vector<std::uint64_t> counts = {1, 2, 3};
+  std::vector<float> edges = {0.0f, 1.0f, 0.5f, 3.0f};  // decreasing
+  qkern::HistogramView v{counts.data(), 3, 0.0, 3.0};
+  v.absolute = true;
+  v.edges = edges.data();
+  qkern::FitOptions o;
+  o.scheme = qkern::Scheme::symmetric;
+  EXPECT_THROW(qkern::fit_range(v, qkern::FitMethod::minmax, o), qkern::InvalidArgument);
+  edges[2] = 2.0f;
+  EXPECT_NO_THROW(qkern::fit_range(v, qkern::FitMethod::minmax, o));
+  v.hi = 2.5;  // edges[bins] != hi
+  EXPECT_THROW(qkern::fit_range(v, qkern::FitMethod::minmax, o), qkern::InvalidArgument);
+}
+
+}  // namespace

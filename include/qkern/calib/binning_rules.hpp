@@ -47,8 +47,8 @@ inline std::vector<float> linspace(float start, float end, std::size_t steps) {
   const float step = strict::div(strict::sub(end, start), static_cast<float>(steps - 1));
   const std::size_t halfway = steps / 2;
   auto scalar = [&](std::size_t idx) -> float {
-    if (idx < halfway) return strict::opaque(std::fma(step, static_cast<float>(idx), start));
-    return strict::opaque(std::fma(-step, static_cast<float>(steps - idx - 1), end));
+    if (idx < halfway) return strict::fma(step, static_cast<float>(idx), start);
+    return strict::fma(-step, static_cast<float>(steps - idx - 1), end);
   };
   std::size_t i = 0;
   for (; i + 16 <= steps; i += 16)  // pairs of vectors (Loops.h vectorized_loop), then the tail

@@ -44,6 +44,13 @@ inline void check_view(const HistogramView& h, const char* name) {
   if (!::qkern::detail::is_finite(h.lo) || !::qkern::detail::is_finite(h.hi) || !(h.hi >= h.lo))
     throw_invalid(name, "range [lo, hi] must be finite with lo <= hi, got [" + std::to_string(h.lo) + ", " +
                             std::to_string(h.hi) + "]");
+  if (h.edges != nullptr) {  // a tool's explicit edges: bins + 1 finite, non-decreasing, from lo to hi
+    if (double(h.edges[0]) != h.lo || double(h.edges[h.bins]) != h.hi)
+      throw_invalid(name, "explicit edges must start at lo and end at hi (edges[0], edges[bins])");
+    for (std::size_t i = 0; i < h.bins; ++i)
+      if (!std::isfinite(h.edges[i + 1]) || !(h.edges[i + 1] >= h.edges[i]))
+        throw_invalid(name, "explicit edges must be finite and non-decreasing (edge " + std::to_string(i + 1) + ")");
+  }
 }
 
 inline std::uint64_t require_counts(const HistogramView& h) {

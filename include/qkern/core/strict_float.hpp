@@ -10,6 +10,9 @@
 // bits (-ffinite-math-only may fold std::isnan to false).
 #pragma once
 
+#include <math.h>
+
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -41,9 +44,63 @@ template <class T>
 inline T mul(T a, T b) {
   return opaque(T(opaque(a) * opaque(b)));
 }
-template <class T>
-inline T div(T a, T b) {
-  return opaque(T(opaque(a) / opaque(b)));
+// Division and square root run the SSE instructions themselves on x86 (inline asm with GCC /
+// clang): clang's -ffast-math otherwise replaces a / b and sqrt by reciprocal(-square-root)
+// estimates with a Newton step, which are not correctly rounded (also through the _mm_* intrinsics,
+// which clang lowers to generic IR).
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__)
+#define QKERN_STRICT_X86_ASM 1
+#else
+#define QKERN_STRICT_X86_ASM 0
+#endif
+
+inline float div(float a, float b) {
+#if QKERN_STRICT_X86_ASM
+  __asm__("divss %1, %0" : "+x"(a) : "x"(b));
+  return a;
+#else
+  return opaque(opaque(a) / opaque(b));
+#endif
+}
+inline double div(double a, double b) {
+#if QKERN_STRICT_X86_ASM
+  __asm__("divsd %1, %0" : "+x"(a) : "x"(b));
+  return a;
+#else
+  return opaque(opaque(a) / opaque(b));
+#endif
+}
+
+/// a * b + c with one rounding: libm's fmaf / fma (correctly rounded), called through a volatile
+/// function pointer, because -ffast-math lets clang split std::fma into a multiply and an add on
+/// targets without an FMA instruction.
+inline float fma(float a, float b, float c) {
+  float (*volatile f)(float, float, float) = ::fmaf;
+  return f(a, b, c);
+}
+inline double fma(double a, double b, double c) {
+  double (*volatile f)(double, double, double) = ::fma;
+  return f(a, b, c);
+}
+
+/// Correctly rounded square root.
+inline float sqrt(float v) {
+#if QKERN_STRICT_X86_ASM
+  float r;
+  __asm__("sqrtss %1, %0" : "=x"(r) : "x"(v));
+  return r;
+#else
+  return opaque(std::sqrt(opaque(v)));
+#endif
+}
+inline double sqrt(double v) {
+#if QKERN_STRICT_X86_ASM
+  double r;
+  __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(v));
+  return r;
+#else
+  return opaque(std::sqrt(opaque(v)));
+#endif
 }
 
 /// True for a finite float, from its bits.

@@ -60,7 +60,7 @@ inline void fold_batchnorm_in_place(float* weight, const WeightSpec& spec, std::
     const float g = bn.gamma.empty() ? 1.0f : bn.gamma[c];
     const float beta = bn.beta.empty() ? 0.0f : bn.beta[c];
     const float b = bias.empty() ? 0.0f : bias[c];
-    const float r = div(1.0f, std::sqrt(add(bn.var[c], eps)));
+    const float r = div(1.0f, strict::sqrt(add(bn.var[c], eps)));
     s[c] = mul(g, r);
     const float centred = sub(b, bn.mean[c]);
     new_bias[c] =
