@@ -48,7 +48,7 @@ inline void check_view(const HistogramView& h, const char* name) {
     if (double(h.edges[0]) != h.lo || double(h.edges[h.bins]) != h.hi)
       throw_invalid(name, "explicit edges must start at lo and end at hi (edges[0], edges[bins])");
     for (std::size_t i = 0; i < h.bins; ++i)
-      if (!std::isfinite(h.edges[i + 1]) || !(h.edges[i + 1] >= h.edges[i]))
+      if (!::qkern::detail::is_finite(h.edges[i + 1]) || !(h.edges[i + 1] >= h.edges[i]))
         throw_invalid(name, "explicit edges must be finite and non-decreasing (edge " + std::to_string(i + 1) + ")");
   }
 }
