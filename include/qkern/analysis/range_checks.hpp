@@ -49,7 +49,7 @@ struct RangeCheckOptions {
   std::size_t held_out_every = 2;
   std::size_t bins = 2048;  ///< streaming histogram bins
   std::vector<FitMethod> methods{FitMethod::minmax, FitMethod::percentile, FitMethod::mse, FitMethod::entropy};
-  FitOptions fit{};  ///< symmetric 8-bit by default; unsigned_range is set for non-negative layers
+  FitOptions fit{};  ///< 8-bit; the check fits symmetric, int8 (uint8 with unsigned_range for non-negative layers)
 };
 
 struct MethodOutcome {
@@ -116,6 +116,8 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
   FitOptions fo = options.fit;
   fo.scheme = Scheme::symmetric;
   fo.unsigned_range = non_negative;
+  // 8-bit codes: int8 symmetric, or for a non-negative layer the unsigned grid [0, amax] on uint8.
+  const DType dtype = non_negative ? DType::uint8 : DType::int8;
   StreamingHistogram hist(options.bins, HistogramValues::absolute_values);
   hist.update(fit.data(), fit.size());
   if (!hist.has_finite()) ::qkern::detail::raise(DataError("layer '" + layer + "': the fitting samples hold no finite value"));
@@ -126,7 +128,7 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
     MethodOutcome o;
     o.method = m;
     o.range = fit_range(view, m, fo);
-    o.params = fit_params(view, m, DType::int8, fo);
+    o.params = fit_params(view, m, dtype, fo);
     fake_quantize(held.data(), fq.data(), held.size(), o.params);
     o.held_out_sqnr_db = compare(held.data(), fq.data(), held.size()).sqnr_db;
     fake_quantize(fit.data(), fq.data(), fit.size(), o.params);
@@ -157,7 +159,7 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
       views.push_back(ch.view(c));
     }
     if (all) {
-      const ChannelQuantParams cp = fit_params(views, FitMethod::minmax, DType::int8, fo);
+      const ChannelQuantParams cp = fit_params(views, FitMethod::minmax, dtype, fo);
       fake_quantize(held.data(), fq.data(), hl, cp);
       r.per_channel_sqnr_db = compare(held.data(), fq.data(), held.size()).sqnr_db;
     }
