@@ -1,32 +1,12 @@
 // qkern — SPDX-License-Identifier: Apache-2.0
 //
-// fuzz_qkern_json.cpp: libFuzzer target for read_qkern_json_string (tools/qkern/formats). Any input must either parse
-// or throw qkern::DataError; what parses must write back (or be refused with InvalidArgument) and, through the lossless
-// qkern JSON, read back equal. Seeds: fuzz/corpus/qkern_json/.
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <string>
-
-#include "calibration_result.hpp"
+// fuzz_qkern_json.cpp: libFuzzer target for read_qkern_json_string (tools/qkern/formats); the checks are in
+// fuzz_format.hpp. Seeds: corpus/qkern_json/.
+#include "fuzz_format.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string text(reinterpret_cast<const char*>(data), size);
   using namespace qkern::tool;
-  CalibrationSet s;
-  try {
-    s = read_qkern_json_string(text, "fuzz");
-  } catch (const qkern::DataError&) {
-    return 0;
-  }
-  try {
-    (void)write_qkern_json_string(s);
-  } catch (const qkern::InvalidArgument&) {
-  }
-  try {
-    const CalibrationSet back = read_qkern_json_string(write_qkern_json_string(s), "fuzz-roundtrip");
-    if (back != s) std::abort();  // the lossless format lost something
-  } catch (const qkern::InvalidArgument&) {
-  }
-  return 0;
+  return fuzz::run_format_target(
+      data, size, [](const std::string& text) { return read_qkern_json_string(text, "fuzz"); },
+      [](const CalibrationSet& s) { return write_qkern_json_string(s); });
 }
