@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "qkern/core/error.hpp"
+
 namespace qkern {
 namespace io {
 
