@@ -37,7 +37,8 @@ inline void check(int rc, const char* call) {
     char text[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(rc, text, &len);
-    ::qkern::detail::raise(DataError(std::string("MPI ") + call + " failed: " + std::string(text, static_cast<std::size_t>(len))));
+    ::qkern::detail::raise(
+        DataError(std::string("MPI ") + call + " failed: " + std::string(text, static_cast<std::size_t>(len))));
   }
 }
 

@@ -160,7 +160,8 @@ inline BatchNormCheck check_batchnorm_statistics(const std::string& layer, const
   r.channels.resize(C);
   std::vector<double> kls;
   for (std::size_t c = 0; c < C; ++c) {
-    if (!(running_var[c] >= 0.0f) || !::qkern::detail::is_finite(running_var[c]) || !::qkern::detail::is_finite(running_mean[c]))
+    if (!(running_var[c] >= 0.0f) || !::qkern::detail::is_finite(running_var[c]) ||
+        !::qkern::detail::is_finite(running_mean[c]))
       qkern::detail::throw_invalid("running_var", "layer '" + layer + "' channel " + std::to_string(c) +
                                                       " has a non-finite statistic or a negative variance");
     BatchNormChannel& ch = r.channels[c];

@@ -120,7 +120,8 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
   const DType dtype = non_negative ? DType::uint8 : DType::int8;
   StreamingHistogram hist(options.bins, HistogramValues::absolute_values);
   hist.update(fit.data(), fit.size());
-  if (!hist.has_finite()) ::qkern::detail::raise(DataError("layer '" + layer + "': the fitting samples hold no finite value"));
+  if (!hist.has_finite())
+    ::qkern::detail::raise(DataError("layer '" + layer + "': the fitting samples hold no finite value"));
   const HistogramView view = hist.view();
   std::vector<float> fq(std::max(fit.size(), held.size()));
   double best = -std::numeric_limits<double>::infinity();
@@ -177,14 +178,15 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
   const double clip_gain = r.best_sqnr_db - r.minmax_sqnr_db;
   const double pc_gain = r.per_channel_sqnr_db - r.minmax_sqnr_db;
   char buf[700];
-  std::snprintf(
-      buf, sizeof buf,
-      "held-out int8 SQNR: min-max %.3g dB, best clip %s %.3g dB (cuts %.3g%% of held-out values), "
-      "per-channel min-max %s; channel range spread %.3gx (threshold %.3gx, %zu wide channels)%s",
-      r.minmax_sqnr_db, fit_method_name(r.methods[r.best].method), r.best_sqnr_db,
-      100.0 * r.methods[r.best].held_out_clipped,
-      ::qkern::detail::is_nan(r.per_channel_sqnr_db) ? "n/a (one channel)" : (detail::fmt_db(r.per_channel_sqnr_db)).c_str(),
-      r.spread.spread, options.spread_threshold, r.spread.wide_channels.size(), has_batchnorm ? "" : "; no BatchNorm");
+  std::snprintf(buf, sizeof buf,
+                "held-out int8 SQNR: min-max %.3g dB, best clip %s %.3g dB (cuts %.3g%% of held-out values), "
+                "per-channel min-max %s; channel range spread %.3gx (threshold %.3gx, %zu wide channels)%s",
+                r.minmax_sqnr_db, fit_method_name(r.methods[r.best].method), r.best_sqnr_db,
+                100.0 * r.methods[r.best].held_out_clipped,
+                ::qkern::detail::is_nan(r.per_channel_sqnr_db) ? "n/a (one channel)"
+                                                               : (detail::fmt_db(r.per_channel_sqnr_db)).c_str(),
+                r.spread.spread, options.spread_threshold, r.spread.wide_channels.size(),
+                has_batchnorm ? "" : "; no BatchNorm");
   d.evidence = buf;
   std::string action;
   const bool wide = r.spread.flagged && pc_gain >= options.per_channel_gain_db;

@@ -114,8 +114,9 @@ inline float modelopt_mse_amax(const std::vector<float>& counts, const std::vect
   using namespace strict;
   const std::vector<float> edges(edges64.begin(), edges64.end());  // torch.from_numpy(edges).float()
   if (edges.size() != counts.size() + 1)
-    ::qkern::detail::raise(DataError("ModelOpt mse: " + std::to_string(edges.size()) + " edges for " + std::to_string(counts.size()) +
-                    " bins (ModelOpt's torch.arange added an edge; its mse raises a shape error here)"));
+    ::qkern::detail::raise(
+        DataError("ModelOpt mse: " + std::to_string(edges.size()) + " edges for " + std::to_string(counts.size()) +
+                  " bins (ModelOpt's torch.arange added an edge; its mse raises a shape error here)"));
   const std::size_t B = counts.size();
   std::vector<float> centers(B), term(B);
   for (std::size_t i = 0; i < B; ++i) centers[i] = div(add(edges[i + 1], edges[i]), 2.0f);
@@ -143,8 +144,8 @@ inline float modelopt_mse_amax(const std::vector<float>& counts, const std::vect
   }
   if (best_i == B)
     ::qkern::detail::raise(InvalidArgument("options.start_bin",
-                          "is past the last bin: ModelOpt's mse has no candidate (np.argmin of "
-                          "an empty list raises)"));
+                                           "is past the last bin: ModelOpt's mse has no candidate (np.argmin of "
+                                           "an empty list raises)"));
   return centers[best_i];
 }
 
@@ -249,7 +250,8 @@ class ModelOptHistogramCalibrator {
     }
     if (method != FitMethod::entropy && method != FitMethod::percentile)
       detail::throw_invalid("method", "ModelOpt's compute_amax supports entropy, mse and percentile");
-    if (edges_.size() < h.size() + 1) ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: fewer edges than bins + 1"));
+    if (edges_.size() < h.size() + 1)
+      ::qkern::detail::raise(DataError("ModelOpt-compatible histogram: fewer edges than bins + 1"));
     // ModelOpt returns torch.tensor(edge): the edge rounded to float32, which is what the view holds.
     const std::vector<float> e32(edges_.begin(), edges_.end());
     HistogramView view{h.data(), h.size(), e32.front(), e32[h.size()]};

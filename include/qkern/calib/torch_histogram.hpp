@@ -129,8 +129,8 @@ inline void histc(const float* x, std::size_t n, std::vector<float>& hist, doubl
     hi = strict::add(hi, 1.0);
   }
   if (!(std::fabs(lo) <= std::numeric_limits<float>::max() && std::fabs(hi) <= std::numeric_limits<float>::max()))
-    ::qkern::detail::raise(DataError("torch-compatible histogram: histc range [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                    "] does not fit in float32 (torch raises here too)"));
+    ::qkern::detail::raise(DataError("torch-compatible histogram: histc range [" + std::to_string(lo) + ", " +
+                                     std::to_string(hi) + "] does not fit in float32 (torch raises here too)"));
   // histc reads its outer edges from torch.linspace(lo, hi, bins + 1): the first is lo; the last is
   // hi except when bins + 1 is a multiple of 16 (then a vector lane computes it).
   const float L = static_cast<float>(lo);
@@ -326,7 +326,7 @@ class TorchHistogramObserver {
     const float ratio = std::ceil(div(sub(cmax, cmin), wide));
     if (!(ratio >= 1.0f) || !(ratio <= 2147483648.0f / float(bins)))
       ::qkern::detail::raise(DataError("torch-compatible histogram: the range grew by a factor torch cannot re-bin (" +
-                      std::to_string(double(ratio)) + " x)"));
+                                       std::to_string(double(ratio)) + " x)"));
     const std::size_t down = static_cast<std::size_t>(ratio);
     const float e = sub(mul(static_cast<float>(down), wide), sub(cmax, cmin));
     cmax = add(cmax, e);
@@ -379,7 +379,7 @@ class TorchHistogramObserver {
   void require_data() const {
     if (!initialized_)
       ::qkern::detail::raise(DataError(counts_.total() == 0 ? "no data observed: cannot fit parameters"
-                                           : "no finite values observed: cannot fit parameters"));
+                                                            : "no finite values observed: cannot fit parameters"));
   }
 
   // _combine_histograms(combined, self.histogram, upsample_rate, downsample_rate, start_idx, bins)
@@ -387,7 +387,8 @@ class TorchHistogramObserver {
     const std::size_t bins = hist_.size(), up = upsample_;
     const std::size_t total = bins * down;
     if (start + bins * up > total)
-      ::qkern::detail::raise(DataError("torch-compatible histogram: the old histogram does not fit the new range (torch raises here)"));
+      ::qkern::detail::raise(
+          DataError("torch-compatible histogram: the old histogram does not fit the new range (torch raises here)"));
     // cumsum in float64 of the zero-padded, upsampled old histogram, sampled every `down`
     std::vector<double> integral(bins);
     double acc = 0.0;

@@ -35,7 +35,8 @@ namespace detail {
 
 inline float torch_checked(float v, const char* what, std::size_t i) {
   if (!strict::finite(v))
-    ::qkern::detail::raise(DataError(std::string(what) + "[" + std::to_string(i) + "] overflows float32 after folding"));
+    ::qkern::detail::raise(
+        DataError(std::string(what) + "[" + std::to_string(i) + "] overflows float32 after folding"));
   return v;
 }
 

@@ -76,7 +76,8 @@ class MappedFile {
     if (size < 0) ::qkern::detail::raise(FileError(path, "", "cannot determine the size"));
     m.buffer_.reset(new std::byte[static_cast<std::size_t>(size) + 1]);
     f.seekg(0);
-    if (size > 0 && !f.read(reinterpret_cast<char*>(m.buffer_.get()), size)) ::qkern::detail::raise(FileError(path, "", "read failed"));
+    if (size > 0 && !f.read(reinterpret_cast<char*>(m.buffer_.get()), size))
+      ::qkern::detail::raise(FileError(path, "", "read failed"));
     m.data_ = m.buffer_.get();
     m.size_ = static_cast<std::size_t>(size);
 #endif

@@ -178,8 +178,10 @@ class NpyDictParser {
     if (t.empty()) fail("'descr' '" + d + "' has no type");
     const char kind = t[0];
     if (kind == 'O')
-      ::qkern::detail::raise(FileError(file_, key_, "object arrays (pickled Python objects, descr '" + d + "') are not supported"));
-    if (kind == 'V') ::qkern::detail::raise(FileError(file_, key_, "structured / void dtypes (descr '" + d + "') are not supported"));
+      ::qkern::detail::raise(
+          FileError(file_, key_, "object arrays (pickled Python objects, descr '" + d + "') are not supported"));
+    if (kind == 'V')
+      ::qkern::detail::raise(FileError(file_, key_, "structured / void dtypes (descr '" + d + "') are not supported"));
     std::size_t size = 0;
     if (t == "?") {
       size = 1;
@@ -234,11 +236,12 @@ class NpyDictParser {
 /// into `bytes` (not necessarily aligned to the element size). Throws FileError(file, name, ...).
 inline TensorView parse_npy(const void* bytes, std::size_t size, const std::string& file, const std::string& name) {
   const unsigned char* p = static_cast<const unsigned char*>(bytes);
-  if (size < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0) ::qkern::detail::raise(FileError(file, name, "not a .npy file (bad magic)"));
+  if (size < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0)
+    ::qkern::detail::raise(FileError(file, name, "not a .npy file (bad magic)"));
   const unsigned major = p[6], minor = p[7];
   if (minor != 0 || major < 1 || major > 3)
-    ::qkern::detail::raise(FileError(file, name,
-                    "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor)));
+    ::qkern::detail::raise(FileError(
+        file, name, "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor)));
   std::size_t hlen, start;
   if (major == 1) {
     hlen = static_cast<std::size_t>(p[8]) | static_cast<std::size_t>(p[9]) << 8;
@@ -255,23 +258,25 @@ inline TensorView parse_npy(const void* bytes, std::size_t size, const std::stri
         ".npy header too long (" + std::to_string(hlen) + " bytes, limit " + std::to_string(kNpyMaxHeaderSize) + ")"));
   if (hlen > size - start)
     ::qkern::detail::raise(FileError(file, name,
-                    "truncated .npy header (" + std::to_string(hlen) + " bytes declared, " +
-                        std::to_string(size - start) + " present)"));
+                                     "truncated .npy header (" + std::to_string(hlen) + " bytes declared, " +
+                                         std::to_string(size - start) + " present)"));
   detail::NpyHeader h = detail::NpyDictParser(reinterpret_cast<const char*>(p + start), hlen, file, name).parse();
   h.data_offset = start + hlen;
   std::size_t count = 0, bytes_needed = 0;
   if (!detail::shape_bytes(h.shape, element_size(h.dtype), count, bytes_needed))
-    ::qkern::detail::raise(FileError(file, name, "shape " + detail::shape_string(h.shape) + " overflows the address space"));
+    ::qkern::detail::raise(
+        FileError(file, name, "shape " + detail::shape_string(h.shape) + " overflows the address space"));
   const std::size_t have = size - h.data_offset;
   if (have < bytes_needed)
     ::qkern::detail::raise(FileError(file, name,
-                    "truncated data: shape " + detail::shape_string(h.shape) + " of " + element_type_name(h.dtype) +
-                        " needs " + std::to_string(bytes_needed) + " bytes, " + std::to_string(have) + " present"));
+                                     "truncated data: shape " + detail::shape_string(h.shape) + " of " +
+                                         element_type_name(h.dtype) + " needs " + std::to_string(bytes_needed) +
+                                         " bytes, " + std::to_string(have) + " present"));
   if (have > bytes_needed)
     ::qkern::detail::raise(FileError(file, name,
-                    "size mismatch: shape " + detail::shape_string(h.shape) + " of " + element_type_name(h.dtype) +
-                        " needs " + std::to_string(bytes_needed) + " bytes, but " + std::to_string(have) +
-                        " follow the header"));
+                                     "size mismatch: shape " + detail::shape_string(h.shape) + " of " +
+                                         element_type_name(h.dtype) + " needs " + std::to_string(bytes_needed) +
+                                         " bytes, but " + std::to_string(have) + " follow the header"));
   TensorView v;
   v.name = name;
   v.dtype = h.dtype;
@@ -322,7 +327,8 @@ inline std::size_t tensor_ref_bytes(const TensorRef& t, const char* what) {
   std::size_t count = 0, bytes = 0;
   if (!shape_bytes(t.shape, element_size(t.dtype), count, bytes))
     ::qkern::detail::raise(InvalidArgument(what, "tensor '" + t.name + "': shape overflows"));
-  if (bytes != 0 && t.data == nullptr) ::qkern::detail::raise(InvalidArgument(what, "tensor '" + t.name + "': data is null"));
+  if (bytes != 0 && t.data == nullptr)
+    ::qkern::detail::raise(InvalidArgument(what, "tensor '" + t.name + "': data is null"));
   return bytes;
 }
 
@@ -330,7 +336,8 @@ inline std::size_t tensor_ref_bytes(const TensorRef& t, const char* what) {
 inline std::string npy_image(const TensorRef& t, const char* what) {
   const char* descr = npy_descr(t.dtype);
   if (descr == nullptr)
-    ::qkern::detail::raise(InvalidArgument(what, "tensor '" + t.name + "': bf16 has no .npy dtype (use safetensors, or convert)"));
+    ::qkern::detail::raise(
+        InvalidArgument(what, "tensor '" + t.name + "': bf16 has no .npy dtype (use safetensors, or convert)"));
   const std::size_t bytes = tensor_ref_bytes(t, what);
   std::string dict =
       std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape_string(t.shape) + ", }";

@@ -116,7 +116,8 @@ inline void read_zip64_extra(const unsigned char* extra, std::size_t len, ZipEnt
 }
 
 inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::size_t size, const std::string& file) {
-  if (size < 22) ::qkern::detail::raise(FileError(file, "", "truncated zip archive (no end of central directory record)"));
+  if (size < 22)
+    ::qkern::detail::raise(FileError(file, "", "truncated zip archive (no end of central directory record)"));
   // End of central directory: the last 0x06054b50 record whose comment ends exactly at the file end.
   std::size_t eocd = static_cast<std::size_t>(-1);
   const std::size_t lowest = size - 22 > 65535 ? size - 22 - 65535 : 0;
@@ -129,7 +130,8 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
   if (eocd == static_cast<std::size_t>(-1))
     ::qkern::detail::raise(FileError(file, "", "not a valid zip archive: end of central directory record not found"));
   const unsigned char* r = p + eocd;
-  if (le16(r + 4) != 0 || le16(r + 6) != 0) ::qkern::detail::raise(FileError(file, "", "multi-disk zip archives are not supported"));
+  if (le16(r + 4) != 0 || le16(r + 6) != 0)
+    ::qkern::detail::raise(FileError(file, "", "multi-disk zip archives are not supported"));
   std::uint64_t entries = le16(r + 10), cd_size = le32(r + 12), cd_offset = le32(r + 16);
   if (le16(r + 8) != le16(r + 10)) ::qkern::detail::raise(FileError(file, "", "zip entry counts disagree"));
   std::uint64_t cd_limit = eocd;  // the central directory ends before this
@@ -141,7 +143,8 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
     if (z > eocd - 20 || eocd - 20 - z < 56 || le32(p + z) != 0x06064b50u)
       ::qkern::detail::raise(FileError(file, "", "zip64 end of central directory record missing or outside the file"));
     const unsigned char* q = p + z;
-    if (le32(q + 16) != 0 || le32(q + 20) != 0) ::qkern::detail::raise(FileError(file, "", "multi-disk zip archives are not supported"));
+    if (le32(q + 16) != 0 || le32(q + 20) != 0)
+      ::qkern::detail::raise(FileError(file, "", "multi-disk zip archives are not supported"));
     entries = le64(q + 32);
     if (le64(q + 24) != entries) ::qkern::detail::raise(FileError(file, "", "zip entry counts disagree"));
     cd_size = le64(q + 40);
@@ -150,7 +153,8 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
   }
   if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset)
     ::qkern::detail::raise(FileError(file, "", "zip central directory lies outside the file"));
-  if (entries > cd_size / 46) ::qkern::detail::raise(FileError(file, "", "zip central directory too small for its entry count"));
+  if (entries > cd_size / 46)
+    ::qkern::detail::raise(FileError(file, "", "zip central directory too small for its entry count"));
   std::vector<ZipEntry> out;
   out.reserve(static_cast<std::size_t>(entries));
   std::size_t at = static_cast<std::size_t>(cd_offset);
@@ -168,8 +172,8 @@ inline std::vector<ZipEntry> read_zip_directory(const unsigned char* p, std::siz
     const std::size_t name_len = le16(c + 28), extra_len = le16(c + 30), comment_len = le16(c + 32);
     e.local_offset = le32(c + 42);
     if (cd_end - at - 46 < name_len + extra_len + comment_len)
-      ::qkern::detail::raise(FileError(file, "",
-                      "corrupt zip central directory entry " + std::to_string(i) + " (overruns the directory)"));
+      ::qkern::detail::raise(FileError(
+          file, "", "corrupt zip central directory entry " + std::to_string(i) + " (overruns the directory)"));
     e.name.assign(reinterpret_cast<const char*>(c + 46), name_len);
     const bool need_size = e.size == 0xffffffffu, need_comp = e.comp_size == 0xffffffffu,
                need_offset = e.local_offset == 0xffffffffu;
@@ -228,8 +232,8 @@ void read_npz(const unsigned char* p, std::size_t size, const std::string& file,
 #if defined(QKERN_HAVE_ZLIB)
       if (e.size > e.comp_size * 1032 + 1024)
         ::qkern::detail::raise(FileError(file, key,
-                        "deflated zip member declares " + std::to_string(e.size) + " bytes from " +
-                            std::to_string(e.comp_size) + " (beyond deflate's maximum ratio)"));
+                                         "deflated zip member declares " + std::to_string(e.size) + " bytes from " +
+                                             std::to_string(e.comp_size) + " (beyond deflate's maximum ratio)"));
       const std::size_t out_size = static_cast<std::size_t>(e.size);
       unsigned char* out = reinterpret_cast<unsigned char*>(alloc(out_size));
       z_stream zs{};
@@ -261,15 +265,17 @@ void read_npz(const unsigned char* p, std::size_t size, const std::string& file,
       inflateEnd(&zs);
       if (rc != Z_STREAM_END || out_done != out_size)
         ::qkern::detail::raise(FileError(file, key,
-                        "corrupt deflate data (inflated " + std::to_string(out_done) + " of " +
-                            std::to_string(out_size) + " declared bytes)"));
-      if (crc32_of(out, out_size) != e.crc) ::qkern::detail::raise(FileError(file, key, "CRC-32 mismatch in deflated zip member"));
+                                         "corrupt deflate data (inflated " + std::to_string(out_done) + " of " +
+                                             std::to_string(out_size) + " declared bytes)"));
+      if (crc32_of(out, out_size) != e.crc)
+        ::qkern::detail::raise(FileError(file, key, "CRC-32 mismatch in deflated zip member"));
       add(parse_npy(out, out_size, file, key));
 #else
       (void)alloc;
-      ::qkern::detail::raise(FileError(file, key,
-                      "zip member is deflate-compressed (np.savez_compressed) and this build has no zlib: define "
-                      "QKERN_HAVE_ZLIB and link zlib, or save with np.savez"));
+      ::qkern::detail::raise(
+          FileError(file, key,
+                    "zip member is deflate-compressed (np.savez_compressed) and this build has no zlib: define "
+                    "QKERN_HAVE_ZLIB and link zlib, or save with np.savez"));
 #endif
     } else {
       ::qkern::detail::raise(FileError(file, key, "unsupported zip compression method " + std::to_string(e.method)));
@@ -321,11 +327,14 @@ inline std::string deflate_raw(const std::string& in) {
 /// the archive were big (tests use it; numpy's writer also puts ZIP64 extras in local headers).
 inline std::string npz_image(const std::vector<TensorRef>& ts, bool compressed, bool force_zip64 = false) {
 #if !defined(QKERN_HAVE_ZLIB)
-  if (compressed) ::qkern::detail::raise(InvalidArgument("compressed", "writing a compressed .npz needs zlib (define QKERN_HAVE_ZLIB)"));
+  if (compressed)
+    ::qkern::detail::raise(
+        InvalidArgument("compressed", "writing a compressed .npz needs zlib (define QKERN_HAVE_ZLIB)"));
 #endif
   for (std::size_t i = 0; i < ts.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (ts[j].name == ts[i].name) ::qkern::detail::raise(InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'"));
+      if (ts[j].name == ts[i].name)
+        ::qkern::detail::raise(InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'"));
   std::string zip, central;
   for (const TensorRef& t : ts) {
     if (t.name.empty()) ::qkern::detail::raise(InvalidArgument("ts", "a tensor has an empty name"));

@@ -95,12 +95,12 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
   for (int i = 7; i >= 0; --i) n = (n << 8) | p[i];
   if (n > kSafetensorsMaxHeaderSize)
     ::qkern::detail::raise(FileError(file, "",
-                    "safetensors header too long (" + std::to_string(n) + " bytes, limit " +
-                        std::to_string(kSafetensorsMaxHeaderSize) + ")"));
+                                     "safetensors header too long (" + std::to_string(n) + " bytes, limit " +
+                                         std::to_string(kSafetensorsMaxHeaderSize) + ")"));
   if (n > size - 8)
     ::qkern::detail::raise(FileError(file, "",
-                    "truncated safetensors file: header size " + std::to_string(n) + " but only " +
-                        std::to_string(size - 8) + " bytes follow"));
+                                     "truncated safetensors file: header size " + std::to_string(n) + " but only " +
+                                         std::to_string(size - 8) + " bytes follow"));
   JsonValue header;
 #if QKERN_NO_EXCEPTIONS
   // Without exceptions the JSON error goes to the error handler as it is (it names the byte offset).
@@ -137,13 +137,16 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
     const JsonValue* dtype = e.find("dtype");
     const JsonValue* shape = e.find("shape");
     const JsonValue* offsets = e.find("data_offsets");
-    if (dtype == nullptr || !dtype->is_string()) ::qkern::detail::raise(FileError(file, key, "missing or non-string 'dtype'"));
-    if (shape == nullptr || !shape->is_array()) ::qkern::detail::raise(FileError(file, key, "missing or non-array 'shape'"));
+    if (dtype == nullptr || !dtype->is_string())
+      ::qkern::detail::raise(FileError(file, key, "missing or non-string 'dtype'"));
+    if (shape == nullptr || !shape->is_array())
+      ::qkern::detail::raise(FileError(file, key, "missing or non-array 'shape'"));
     if (offsets == nullptr || !offsets->is_array() || offsets->array.size() != 2)
       ::qkern::detail::raise(FileError(file, key, "'data_offsets' is not an array [begin, end]"));
     TensorView v;
     v.name = key;
-    if (!safetensors_dtype(dtype->text, v.dtype)) ::qkern::detail::raise(FileError(file, key, "unsupported dtype '" + dtype->text + "'"));
+    if (!safetensors_dtype(dtype->text, v.dtype))
+      ::qkern::detail::raise(FileError(file, key, "unsupported dtype '" + dtype->text + "'"));
     for (const JsonValue& d : shape->array) {
       std::uint64_t x;
       if (!d.as_uint64(x) || x > static_cast<std::uint64_t>(static_cast<std::size_t>(-1)))
@@ -153,19 +156,22 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
     std::uint64_t b, en;
     if (!offsets->array[0].as_uint64(b) || !offsets->array[1].as_uint64(en))
       ::qkern::detail::raise(FileError(file, key, "'data_offsets' holds a value that is not a non-negative integer"));
-    if (b > en) ::qkern::detail::raise(FileError(file, key, "data_offsets begin " + std::to_string(b) + " > end " + std::to_string(en)));
+    if (b > en)
+      ::qkern::detail::raise(
+          FileError(file, key, "data_offsets begin " + std::to_string(b) + " > end " + std::to_string(en)));
     std::size_t count = 0, bytes = 0;
     if (!shape_bytes(v.shape, element_size(v.dtype), count, bytes))
       ::qkern::detail::raise(FileError(file, key, "shape " + shape_string(v.shape) + " overflows the address space"));
     if (en - b != bytes)
       ::qkern::detail::raise(FileError(file, key,
-                      "size mismatch: shape " + shape_string(v.shape) + " of " + dtype->text + " needs " +
-                          std::to_string(bytes) + " bytes, data_offsets [" + std::to_string(b) + ", " +
-                          std::to_string(en) + "] hold " + std::to_string(en - b)));
+                                       "size mismatch: shape " + shape_string(v.shape) + " of " + dtype->text +
+                                           " needs " + std::to_string(bytes) + " bytes, data_offsets [" +
+                                           std::to_string(b) + ", " + std::to_string(en) + "] hold " +
+                                           std::to_string(en - b)));
     if (en > buffer_size)
       ::qkern::detail::raise(FileError(file, key,
-                      "data_offsets [" + std::to_string(b) + ", " + std::to_string(en) + "] outside the data buffer (" +
-                          std::to_string(buffer_size) + " bytes)"));
+                                       "data_offsets [" + std::to_string(b) + ", " + std::to_string(en) +
+                                           "] outside the data buffer (" + std::to_string(buffer_size) + " bytes)"));
     v.data = reinterpret_cast<const std::byte*>(buffer + b);
     v.byte_swapped = element_size(v.dtype) > 1 && !host_is_little_endian();
     spans.push_back({b, en, out.tensors.size()});
@@ -177,11 +183,12 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
   std::string prev;
   for (const Span& s : spans) {
     const std::string& name = out.tensors[s.index].name;
-    if (s.begin < at) ::qkern::detail::raise(FileError(file, name, "data_offsets overlap those of tensor '" + prev + "'"));
+    if (s.begin < at)
+      ::qkern::detail::raise(FileError(file, name, "data_offsets overlap those of tensor '" + prev + "'"));
     if (s.begin > at)
       ::qkern::detail::raise(FileError(file, name,
-                      "hole in the data buffer: bytes [" + std::to_string(at) + ", " + std::to_string(s.begin) +
-                          ") belong to no tensor"));
+                                       "hole in the data buffer: bytes [" + std::to_string(at) + ", " +
+                                           std::to_string(s.begin) + ") belong to no tensor"));
     at = s.end;
     prev = name;
   }
@@ -203,13 +210,16 @@ inline SafetensorsContents read_safetensors(const unsigned char* p, std::size_t 
 /// little-endian: a big-endian host throws InvalidArgument).
 inline void write_safetensors(const std::string& path, const std::vector<TensorRef>& ts,
                               const std::map<std::string, std::string>& metadata = {}) {
-  if (!detail::host_is_little_endian()) ::qkern::detail::raise(InvalidArgument("ts", "safetensors writing needs a little-endian host"));
+  if (!detail::host_is_little_endian())
+    ::qkern::detail::raise(InvalidArgument("ts", "safetensors writing needs a little-endian host"));
   std::vector<std::size_t> order(ts.size());
   for (std::size_t i = 0; i < ts.size(); ++i) {
     order[i] = i;
-    if (ts[i].name == "__metadata__") ::qkern::detail::raise(InvalidArgument("ts", "a tensor cannot be named __metadata__"));
+    if (ts[i].name == "__metadata__")
+      ::qkern::detail::raise(InvalidArgument("ts", "a tensor cannot be named __metadata__"));
     for (std::size_t j = 0; j < i; ++j)
-      if (ts[j].name == ts[i].name) ::qkern::detail::raise(InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'"));
+      if (ts[j].name == ts[i].name)
+        ::qkern::detail::raise(InvalidArgument("ts", "duplicate tensor name '" + ts[i].name + "'"));
   }
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const std::size_t sa = element_size(ts[a].dtype), sb = element_size(ts[b].dtype);

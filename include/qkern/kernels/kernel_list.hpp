@@ -23,7 +23,7 @@
   QKERN_SELECT_KERNELS(X)     \
   QKERN_METRICS_KERNELS(X)    \
   QKERN_REQUANTIZE_KERNELS(X) \
-  QKERN_GEMM_KERNELS(X)      \
+  QKERN_GEMM_KERNELS(X)       \
   QKERN_CONVERT_KERNELS(X)
 
 // Explicit instantiation of every kernel for one arch (used by the generated dispatch TUs).

@@ -1,8 +1,6 @@
 // qkern tool — SPDX-License-Identifier: Apache-2.0
 #include "commands.hpp"
 
-#include "cmd_doctor.hpp"
-
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cmd_doctor.hpp"
 #include "collect.hpp"
 #include "export.hpp"
 #include "fitting.hpp"
