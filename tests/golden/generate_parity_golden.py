@@ -26,6 +26,10 @@
 #                               the codes and the dequantized values
 #   parity_torch_histogram.txt  torch.ao HistogramObserver fed multi-batch streams: its histogram,
 #                               min/max after every batch, and calculate_qparams for several configs
+#   parity_ort_scale_zp.txt     ONNX Runtime quant_utils.compute_scale_zp + get_qmin_qmax_for_qType
+#                               (microsoft/onnxruntime main as read 2026-12, the version with
+#                               min_real_range; onnxruntime is not packaged, so both are transcribed
+#                               below with the same numpy calls) on float32 ranges: scale, zero point
 import os
 import struct
 
@@ -476,7 +480,79 @@ def write_per_channel_f64():
         f.write("\n".join(lines) + "\n")
 
 
+# ---------------------------------------------------------------------------------------------
+# ONNX Runtime compute_scale_zp (onnxruntime/python/tools/quantization/quant_utils.py, main 2026-12)
+# ---------------------------------------------------------------------------------------------
+ORT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535),
+             "int4": (-8, 7), "uint4": (0, 15)}
+ORT_SYMMETRIC_RANGE = {"int8": (-127, 127), "uint8": (0, 254), "int16": (-32767, 32767), "uint16": (0, 65534)}
+ORT_REDUCED_RANGE = {"int8": (-64, 64), "uint8": (0, 127), "int16": (-16384, 16384), "uint16": (0, 32767),
+                     "int4": (-4, 3), "uint4": (0, 7)}
+ORT_NP = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "uint16": np.uint16, "int4": np.int8,
+          "uint4": np.uint8}
+
+
+def ort_qmin_qmax(dtype, reduce_range, symmetric):
+    # get_qmin_qmax_for_qType: the reduced table first, then the symmetric one, else the full range;
+    # the tables hold numpy arrays of the quantized dtype
+    if reduce_range:
+        q = ORT_REDUCED_RANGE[dtype]
+    elif symmetric and dtype in ORT_SYMMETRIC_RANGE:
+        q = ORT_SYMMETRIC_RANGE[dtype]
+    else:
+        q = ORT_RANGE[dtype]
+    return np.array(q[0], dtype=ORT_NP[dtype]), np.array(q[1], dtype=ORT_NP[dtype])
+
+
+def ort_compute_scale_zp(rmin, rmax, qmin, qmax, symmetric):
+    # compute_scale_zp(rmin, rmax, qmin, qmax, symmetric, min_real_range=None), rmin / rmax float32
+    # arrays as compute_data_quant_params and the calibrators pass them
+    rmin = np.minimum(rmin, np.array(0, dtype=rmin.dtype))
+    rmax = np.maximum(rmax, np.array(0, dtype=rmax.dtype))
+    if symmetric:
+        absmax = np.maximum(np.abs(rmin), np.abs(rmax))
+        rmin = -absmax
+        rmax = +absmax
+    dr = np.array(rmax - rmin, dtype=np.float64)
+    dq = np.array(qmax, dtype=np.float64) - np.array(qmin, dtype=np.float64)
+    scale = np.array(dr / dq)
+    if scale < np.finfo(rmax.dtype).tiny:
+        return np.array(1.0, dtype=rmax.dtype), np.array(0, dtype=qmin.dtype)
+    if symmetric:
+        zero_point = np.array(np.round((qmin + qmax) / np.array(2.0, dtype=np.float64)), dtype=qmin.dtype)
+    else:
+        zero_point = np.array(np.round(qmin - rmin / scale), dtype=qmin.dtype)
+    return scale.astype(rmax.dtype), zero_point
+
+
+def write_ort_scale_zp():
+    rng = np.random.default_rng(101)
+    ranges = [(-1.0, 1.0), (0.0, 0.0), (0.0, 6.0), (-6.0, 0.0), (-0.1, 0.1), (-1e-39, 1e-39), (-1e-30, 2e-30),
+              (0.0, 1e-36), (-3.4e38, 0.0), (0.0, 3.4e38), (-1e38, 1e38), (-2.5, 7.25), (0.5, 0.75), (-0.75, -0.5)]
+    for _ in range(60):  # random ranges whose float32 difference is rounded (float64 would differ)
+        e = rng.integers(-8, 8)
+        lo = -float(rng.random()) * 10.0 ** e * (rng.random() < 0.8)
+        hi = float(rng.random()) * 10.0 ** rng.integers(-8, 8)
+        ranges.append((lo, hi))
+    lines = ["# dtype symmetric reduce_range  min max (float32 hex)  scale (float32 hex) zero_point"]
+    for lo, hi in ranges:
+        lo32, hi32 = np.array(lo, dtype=np.float32), np.array(hi, dtype=np.float32)
+        for dtype in ORT_RANGE:
+            for symmetric in (0, 1):
+                for reduce_range in (0, 1):
+                    qmin, qmax = ort_qmin_qmax(dtype, reduce_range, symmetric)
+                    with np.errstate(over="ignore"):
+                        scale, zp = ort_compute_scale_zp(lo32, hi32, qmin, qmax, bool(symmetric))
+                    if not np.isfinite(scale):
+                        continue  # ORT's scale overflows to inf there (a documented qkern deviation)
+                    lines.append("%s %d %d %s %s %s %d" % (dtype, symmetric, reduce_range, h32(lo32), h32(hi32),
+                                                           h32(scale), int(zp)))
+    with open(os.path.join(OUT, "parity_ort_scale_zp.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    write_ort_scale_zp()
     write_per_channel_f64()
     write_modelopt()
     write_presets()

@@ -103,9 +103,10 @@ inline QRange convention_range(DType dtype, const RangeOptions& o, Convention co
   }
   QRange r = full_range(dtype);
   if (conv == Convention::onnxruntime) {
-    if (o.reduce_range && bits <= 16) {  // ORT's reduced table: int8 (-64, 64), uint8 (0, 127), ...
+    if (o.reduce_range && bits <= 16) {  // ORT's reduced table: int8 (-64, 64), uint8 (0, 127), int4 (-4, 3)
       const std::int32_t h = std::int32_t{1} << (bits - 2);
-      return sgn ? QRange{-h, h} : QRange{0, (std::int32_t{1} << (bits - 1)) - 1};
+      if (!sgn) return QRange{0, (std::int32_t{1} << (bits - 1)) - 1};
+      return bits == 4 ? QRange{-h, h - 1} : QRange{-h, h};
     }
     if (o.scheme == Scheme::symmetric && bits >= 8 && bits <= 16)  // ORT's symmetric table
       return sgn ? QRange{r.qmin + 1, r.qmax} : QRange{0, r.qmax - 1};
@@ -194,27 +195,40 @@ inline QuantParams choose_pytorch(double lo_d, double hi_d, DType dtype, QRange 
   return p;
 }
 
+// ONNX Runtime's quant_utils.compute_scale_zp (main, 2026; tests/golden/generate_parity_golden.py
+// transcribes it): the range ends are float32 (the calibrated tensor's dtype), rmax - rmin is
+// subtracted in float32 and then widened to float64, the scale is that difference / (qmax - qmin) in
+// float64, scale < finfo(float32).tiny gives scale 1 and zero point 0, the affine zero point is
+// round(qmin - rmin / scale) with the float64 scale (half to even), and the scale is cast to float32
+// last. One deliberate deviation: where the float32 difference overflows (a range wider than
+// FLT_MAX), ORT's scale is +Inf; qkern subtracts in float64 there and keeps a finite scale.
 inline QuantParams choose_onnxruntime(double lo, double hi, DType dtype, QRange r, const RangeOptions& o) {
   QuantParams p = QuantParams::make(dtype, 1.0f, 0, r, Arithmetic::onnx());
+  float rmin = static_cast<float>(lo), rmax = static_cast<float>(hi);  // lo <= 0 <= hi
   if (o.scheme == Scheme::symmetric) {
-    const double amax = std::fmax(-lo, hi);
-    lo = -amax;
-    hi = amax;
+    const float amax = std::fmax(-rmin, rmax);
+    rmin = -amax;
+    rmax = amax;
   }
-  double s = static_cast<float>(fp_div(hi - lo, double(r.levels())));  // float64, cast back to float32
+  const float dr32 = fp_sub(rmax, rmin);
+  double low = rmin, dr = dr32;
+  if (!::qkern::detail::is_finite(dr32)) {  // the deviation above: the range in float64
+    const double amax = std::fmax(-lo, hi);
+    low = o.scheme == Scheme::symmetric ? -amax : lo;
+    dr = o.scheme == Scheme::symmetric ? 2.0 * amax : hi - lo;
+  }
+  double s = fp_div(dr, double(r.levels()));
   if (o.power_of_two_scale) s = next_power_of_two(s);
   if (s < std::numeric_limits<float>::min()) {  // ORT: scale < finfo.tiny -> scale 1, zp 0
     p.scale = 1.0f;
     p.zero_point = clamp_code(0.0, r);
     return p;
   }
-  p.scale = to_valid_float_scale(s);
-  if (o.scheme == Scheme::symmetric) {
+  if (o.scheme == Scheme::symmetric)
     p.zero_point = clamp_code(std::nearbyint((r.qmin + r.qmax) / 2.0), r);
-  } else {
-    const float zpf = static_cast<float>(r.qmin) - fp_div(static_cast<float>(lo), p.scale);  // numpy float32
-    p.zero_point = clamp_code(std::nearbyint(zpf), r);
-  }
+  else
+    p.zero_point = clamp_code(std::nearbyint(fp_sub(double(r.qmin), fp_div(low, s))), r);
+  p.scale = to_valid_float_scale(s);
   return p;
 }
 

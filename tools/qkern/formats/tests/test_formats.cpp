@@ -187,9 +187,8 @@ TEST(FormatsGolden, InputIsTheEmbeddedDumpCalibration) {
 // The ORT table's ranges are exactly the float32 values the golden QDQ model (python3-onnx) was built
 // from: ONNX Runtime's compute_scale_zp (main, 2026: float32 range difference, float64 division, zero
 // point from the float64 scale, scale cast to float32) on what read_ort_table returns reproduces the
-// model's scale / zero point bit for bit. qkern::Convention::onnxruntime (core/choose_params.hpp)
-// subtracts in double instead, which can move the scale by one float32 ulp ("input": 0x3c2b0bab vs
-// 0x3c2b0bac); the test pins that bound (reported to the parity owner, see docs/formats.md).
+// model's scale / zero point bit for bit, and so does qkern::Convention::onnxruntime
+// (core/choose_params.hpp), which follows the same arithmetic.
 TEST(FormatsGolden, OrtTableRangesGiveTheQdqModelParameters) {
   const CalibrationSet s = read_ort_table(kGolden + "/expected.calibration.json");
   std::ifstream in(kGolden + "/qdq_expected.txt");
@@ -216,12 +215,12 @@ TEST(FormatsGolden, OrtTableRangesGiveTheQdqModelParameters) {
     const double zp64 = std::nearbyint(0.0 - static_cast<double>(rmin) / scale64);
     EXPECT_EQ(float_bits(scale), want) << name;
     EXPECT_EQ(static_cast<int>(zp64), zp) << name;
-    // qkern's onnxruntime convention: within one float32 ulp, same zero point
+    // qkern's onnxruntime convention: the same scale and zero point
     qkern::RangeOptions o;
     o.scheme = qkern::Scheme::affine;
     const qkern::QuantParams p =
         qkern::choose_params(l->range_min[0], l->range_max[0], qkern::DType::uint8, o, qkern::Convention::onnxruntime);
-    EXPECT_LE(std::abs(static_cast<long>(float_bits(p.scale)) - static_cast<long>(want)), 1L) << name;
+    EXPECT_EQ(float_bits(p.scale), want) << name;
     EXPECT_EQ(p.zero_point, zp) << name;
     ++rows;
   }
