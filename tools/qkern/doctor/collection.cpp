@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "doctor.hpp"
 #include "qkern/io/tensor_file.hpp"
@@ -132,10 +133,39 @@ Collection collect_dump(const std::vector<InputFile>& files, const CollectionOpt
     if (p.images) c.images.assign(p.image_keep * p.per_sample, 0.0f);
 
   // One pass through collect's file loop: collect's observers per worker, the doctor's moments per
-  // file (merged in file order below), kept samples written to their global slots (disjoint).
+  // file, merged in file order as soon as every earlier file is done (so the sums do not depend on
+  // the threads, and only files finished out of order wait in memory), kept samples written to
+  // their global slots (disjoint).
   const unsigned workers = worker_count(options.threads, files.size());
   std::vector<CalibrationState> partial(workers);
-  std::vector<std::map<std::size_t, analysis::ChannelMoments>> file_moments(files.size());
+  struct FileMoments {
+    std::map<std::size_t, analysis::ChannelMoments> layers;  // plan index -> this file's moments
+    std::size_t tensors = 0;                                 // tensors consumed (worker of the file only)
+    bool done = false;                                       // under merge_mutex
+  };
+  std::vector<FileMoments> file_moments(files.size());
+  std::mutex merge_mutex;
+  std::size_t merged = 0;  // files [0, merged) are merged (under merge_mutex)
+  auto merge_done_files = [&]() {
+    for (; merged < files.size() && file_moments[merged].done; ++merged) {
+      for (auto& kv : file_moments[merged].layers) {
+        std::optional<analysis::ChannelMoments>& m = plans[kv.first].stats.moments;
+        if (m)
+          m->merge(kv.second);
+        else
+          m = std::move(kv.second);
+      }
+      file_moments[merged].layers.clear();
+    }
+  };
+  auto keep = [&](Plan& p, std::size_t g0, std::size_t n, const float* x) {  // slots of one file: disjoint
+    const std::size_t S = p.per_sample, stride = p.stats.stride;
+    float* kept = p.stats.kept.data();
+    for (std::size_t j = (stride - g0 % stride) % stride; j < n; j += stride)
+      std::memcpy(kept + (g0 + j) / stride * S, x + j * S, S * sizeof(float));
+    if (p.images && g0 < p.image_keep)
+      std::memcpy(c.images.data() + g0 * S, x, std::min(n, p.image_keep - g0) * S * sizeof(float));
+  };
   for_each_tensor(files, options.threads, options.progress, [&](unsigned t, std::size_t i, const Batch& b) {
     add_batch(partial[t], b, options.observers);
     const auto pi = index.find(b.name);
@@ -146,29 +176,22 @@ Collection collect_dump(const std::vector<InputFile>& files, const CollectionOpt
     const std::size_t g0 = off->second, n = b.shape[0], S = p.per_sample;
     if (product(b.shape, 1) != S || g0 + n > p.stats.samples())
       throw DataError(files[i].path + ": layer '" + b.name + "' changed while the dump was read");
-    if (S == 0 || n == 0) return;
-    const std::size_t stride = p.stats.stride;
-    for (std::size_t j = (stride - g0 % stride) % stride; j < n; j += stride)
-      std::memcpy(p.stats.kept.data() + (g0 + j) / stride * S, b.data + j * S, S * sizeof(float));
-    if (p.images && g0 < p.image_keep) {
-      const std::size_t m = std::min(n, p.image_keep - g0);
-      std::memcpy(c.images.data() + g0 * S, b.data, m * S * sizeof(float));
-    }
-    if (p.moments) {
+    if (S != 0 && n != 0) keep(p, g0, n, b.data);
+    if (p.moments && S != 0 && n != 0) {
       const ChannelLayout sl = p.stats.sample_layout();
-      auto& m = file_moments[i].emplace(pi->second, analysis::ChannelMoments(sl.channels)).first->second;
+      auto& m = file_moments[i].layers.emplace(pi->second, analysis::ChannelMoments(sl.channels)).first->second;
       m.update(b.data, {n * sl.outer, sl.channels, sl.inner});
+    }
+    if (++file_moments[i].tensors == offsets[i].size()) {
+      std::lock_guard<std::mutex> lock(merge_mutex);
+      file_moments[i].done = true;
+      merge_done_files();
     }
   });
   for (CalibrationState& s : partial) c.state.merge(s);
-  for (std::size_t i = 0; i < files.size(); ++i)
-    for (auto& kv : file_moments[i]) {
-      std::optional<analysis::ChannelMoments>& m = plans[kv.first].stats.moments;
-      if (m)
-        m->merge(kv.second);
-      else
-        m = std::move(kv.second);
-    }
+  for (FileMoments& f : file_moments) f.done = true;  // files without tensors
+  merge_done_files();
+
   for (Plan& p : plans) {
     const LayerState* l = c.state.find(p.stats.name);
     if (l == nullptr) throw std::logic_error("doctor: layer '" + p.stats.name + "' missing from the state");
