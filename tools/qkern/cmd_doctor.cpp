@@ -36,10 +36,10 @@ CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& a) {
                 "Per layer, MB of samples (every k-th) kept for the histogram, reference distance and held-out "
                 "range check; everything else uses every value")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 1.0e6));
   c->add_option("--max-images", a.options.max_images, "First images kept for the image content checks")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000000000));
   c->add_flag("--timing", a.timing, "Print the collection's time and throughput on stderr");
   doctor::Options& o = a.options;
   c->add_option("--top-k", o.top_k, "Task metric: top-k accuracy")->capture_default_str();

@@ -73,3 +73,4 @@ while [ "$r" -le "$REPEATS" ]; do
   r=$((r + 1))
 done
 sed -n '1,8p' "$DIR/doctor.out"
+grep 'note:' "$DIR/doctor.out" || true

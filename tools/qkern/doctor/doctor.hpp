@@ -1,7 +1,8 @@
 // qkern tool — SPDX-License-Identifier: Apache-2.0
 //
 // doctor/doctor.hpp: `qkern doctor`, the accuracy checklist run on a dump (docs/doctor.md).
-// Loads a calibration dump (per-layer activations, batch axis 0), finds the model's BatchNorm
+// Streams a calibration dump (per-layer activations, batch axis 0) once through `qkern collect`'s
+// file loop and observers in bounded memory (collection.hpp), finds the model's BatchNorm
 // statistics, a reference set, the test outputs and labels next to it, runs the four suspects of
 // qkern/analysis in order, and renders the result as text (verdict lines + per-layer table) or as
 // one self-contained HTML report.
