@@ -207,6 +207,7 @@ Report run(const Inputs& given, const Options& opt) {
   for (const auto& kv : bn) co.moment_layers.insert(kv.first);
   co.progress = opt.progress;
   Collection col = collect_dump(calib_files, co);
+  if (col.layers.empty()) throw DataError(calib_dir.string() + ": no tensors in the dump's files");
   r.collection_seconds = col.seconds;
   r.collection_bytes = col.bytes;
   r.collection_files = col.files;

@@ -225,4 +225,18 @@ TEST(DoctorStreaming, SplitFilesWithDifferentSampleShapesNameFileAndLayer) {
   fs::remove_all(dir);
 }
 
+TEST(DoctorStreaming, DumpOfFilesWithoutTensorsIsAnErrorNamingIt) {
+  const fs::path dir = scratch("empty");
+  io::write_npz((dir / "a.npz").string(), {});
+  Inputs in;
+  in.dump = dir.string();
+  try {
+    run(in);
+    ADD_FAILURE() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.string()), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
