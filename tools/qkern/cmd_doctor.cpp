@@ -3,6 +3,7 @@
 // cmd_doctor.cpp: the `qkern doctor` command (docs/doctor.md).
 #include "cmd_doctor.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 
@@ -28,6 +29,18 @@ CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& a) {
   c->add_option("--labels", in.labels, "Ground-truth labels (default test/labels.npy in DUMP or a parent)");
   c->add_option("--images-layer", in.images_layer, "Layer holding the input images")->capture_default_str();
   c->add_option("--report", a.report, "Write the self-contained HTML report to this file");
+  c->add_option("--state", a.state,
+                "Also write the calibration state of the dump (byte-identical to `qkern collect DUMP/calib -o`)");
+  c->add_option("-j,--threads", a.options.threads, "Collection worker threads (default: hardware threads)");
+  c->add_option("--sample-mb", a.sample_mb,
+                "Per layer, MB of samples (every k-th) kept for the histogram, reference distance and held-out "
+                "range check; everything else uses every value")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 1.0e6));
+  c->add_option("--max-images", a.options.max_images, "First images kept for the image content checks")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000000));
+  c->add_flag("--timing", a.timing, "Print the collection's time and throughput on stderr");
   doctor::Options& o = a.options;
   c->add_option("--top-k", o.top_k, "Task metric: top-k accuracy")->capture_default_str();
   c->add_option("--bn-kl", o.domain.bn_kl_nats, "Threshold: median channel KL (nats) vs BN running statistics")
@@ -53,7 +66,14 @@ CLI::App* add_doctor_command(CLI::App& app, DoctorArgs& a) {
 }
 
 int cmd_doctor(const DoctorArgs& a) {
-  const doctor::Report r = doctor::run(a.inputs, a.options);
+  doctor::Options o = a.options;
+  o.sample_values = static_cast<std::size_t>(a.sample_mb * (1 << 20) / sizeof(float));
+  const doctor::Report r = doctor::run(a.inputs, o);
+  if (a.timing)
+    std::fprintf(stderr, "qkern doctor: collection %.3f s, %zu files, %.1f MB, %.1f MB/s\n", r.collection_seconds,
+                 r.collection_files, r.collection_bytes / 1e6,
+                 r.collection_seconds > 0 ? r.collection_bytes / 1e6 / r.collection_seconds : 0.0);
+  if (!a.state.empty()) r.state.save(a.state);
   std::cout << doctor::format_text(r);
   if (!a.report.empty()) {
     std::ofstream f(a.report, std::ios::binary);

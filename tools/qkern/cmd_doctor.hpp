@@ -15,7 +15,10 @@ namespace qkern::tool {
 struct DoctorArgs {
   doctor::Inputs inputs;
   doctor::Options options;
-  std::string report;  ///< --report: the HTML file to write ("" = none)
+  std::string report;       ///< --report: the HTML file to write ("" = none)
+  std::string state;        ///< --state: write the collected calibration state (as `qkern collect -o`)
+  double sample_mb = 32.0;  ///< --sample-mb: per-layer budget of the sampled checks
+  bool timing = false;      ///< --timing: collection time and throughput on stderr
 };
 
 /// Adds the `doctor` subcommand and its options to `app`, bound to `args`.

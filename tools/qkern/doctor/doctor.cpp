@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <thread>
 
+#include "collection.hpp"
 #include "qkern/io/tensor_file.hpp"
 
 namespace qkern::tool::doctor {
@@ -86,12 +88,6 @@ bool is_tensor_file(const fs::path& p) {
   return e == ".npy" || e == ".npz" || e == ".safetensors";
 }
 
-long trailing_number(const std::string& s) {
-  std::size_t i = s.size();
-  while (i > 0 && std::isdigit(static_cast<unsigned char>(s[i - 1]))) --i;
-  return i == s.size() ? 1000000 : std::stol(s.substr(i));
-}
-
 std::string fmt(const char* f, double v) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
@@ -136,13 +132,8 @@ std::vector<Tensor> load_layers(const std::string& dir) {
       it->shape[0] += t.shape[0];
       it->data.insert(it->data.end(), t.data.begin(), t.data.end());
     }
-  std::stable_sort(layers.begin(), layers.end(), [](const Tensor& a, const Tensor& b) {
-    const int ia = a.name == "input" ? 0 : 1, ib = b.name == "input" ? 0 : 1;
-    if (ia != ib) return ia < ib;
-    const long na = trailing_number(a.name), nb = trailing_number(b.name);
-    if (na != nb) return na < nb;
-    return a.name < b.name;
-  });
+  std::stable_sort(layers.begin(), layers.end(),
+                   [](const Tensor& a, const Tensor& b) { return graph_order(a.name, b.name); });
   return layers;
 }
 
@@ -183,9 +174,44 @@ Report run(const Inputs& given, const Options& opt) {
   r.inputs = discover(given);
   const Inputs& in = r.inputs;
   const fs::path calib_dir = fs::exists(fs::path(in.dump) / "calib") ? fs::path(in.dump) / "calib" : fs::path(in.dump);
-  std::vector<Tensor> layers = load_layers(calib_dir.string());
-  if (layers.empty()) throw DataError(calib_dir.string() + ": no tensor files (.npy, .npz, .safetensors) in the dump");
-  r.calibration_samples = layers[0].samples();
+  const std::vector<InputFile> calib_files = list_dump(calib_dir.string());
+  if (calib_files.empty())
+    throw DataError(calib_dir.string() + ": no tensor files (.npy, .npz, .safetensors) in the dump");
+
+  // BN parameters first: their input layers get per-channel moments during the collection.
+  std::map<std::string, std::pair<std::vector<float>, std::vector<float>>> bn;  // layer -> running mean, var
+  if (!in.bn.empty()) {
+    std::map<std::string, Tensor> params;
+    for (Tensor& t : load_file(in.bn)) params[t.name] = std::move(t);
+    for (const auto& kv : params) {
+      const std::string& key = kv.first;
+      const std::string suffix = ".running_mean";
+      if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      const std::string prefix = key.substr(0, key.size() - suffix.size());
+      auto var = params.find(prefix + ".running_var");
+      if (var == params.end()) throw DataError(in.bn + ": '" + prefix + ".running_var' is missing");
+      // The BN layer's input: "bnN" reads "convN" (docs/doctor.md).
+      std::string input = prefix;
+      const std::size_t pos = input.rfind("bn");
+      if (pos != std::string::npos) input.replace(pos, 2, "conv");
+      bn[input] = {kv.second.data, var->second.data};
+    }
+  }
+
+  // The streaming collection (collection.hpp): one pass through `qkern collect`'s file loop.
+  CollectionOptions co;
+  co.threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  co.sample_values = opt.sample_values;
+  co.max_images = opt.max_images;
+  co.images_layer = in.images_layer;
+  for (const auto& kv : bn) co.moment_layers.insert(kv.first);
+  co.progress = opt.progress;
+  Collection col = collect_dump(calib_files, co);
+  if (col.layers.empty()) throw DataError(calib_dir.string() + ": no tensors in the dump's files");
+  r.collection_seconds = col.seconds;
+  r.collection_bytes = col.bytes;
+  r.collection_files = col.files;
+  r.calibration_samples = col.layers[0].samples();
 
   // ---- Suspect 1: FP emulation vs the original model.
   std::vector<Tensor> orig_layers, emu_layers;
@@ -228,37 +254,22 @@ Report run(const Inputs& given, const Options& opt) {
   }
 
   // ---- Suspect 2: calibration set in-domain.
-  std::map<std::string, std::pair<std::vector<float>, std::vector<float>>> bn;  // layer -> running mean, var
-  if (!in.bn.empty()) {
-    std::map<std::string, Tensor> params;
-    for (Tensor& t : load_file(in.bn)) params[t.name] = std::move(t);
-    for (const auto& kv : params) {
-      const std::string& key = kv.first;
-      const std::string suffix = ".running_mean";
-      if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-      const std::string prefix = key.substr(0, key.size() - suffix.size());
-      auto var = params.find(prefix + ".running_var");
-      if (var == params.end()) throw DataError(in.bn + ": '" + prefix + ".running_var' is missing");
-      // The BN layer's input: "bnN" reads "convN" (docs/doctor.md).
-      std::string input = prefix;
-      const std::size_t pos = input.rfind("bn");
-      if (pos != std::string::npos) input.replace(pos, 2, "conv");
-      bn[input] = {kv.second.data, var->second.data};
-    }
+  Collection refs;
+  if (!in.reference.empty()) {
+    CollectionOptions ro = co;
+    ro.moment_layers.clear();
+    ro.images_layer.clear();
+    ro.progress = nullptr;
+    refs = collect_dump(list_dump(in.reference), ro);
   }
-  std::vector<Tensor> refs;
-  if (!in.reference.empty()) refs = load_layers(in.reference);
-  for (const Tensor& t : layers) {
+  for (const LayerStats& t : col.layers) {
     LayerRow row;
     row.name = t.name;
     row.shape = t.shape;
-    const ChannelLayout sl = t.sample_layout();
-    const ChannelLayout whole{t.samples() * sl.outer, sl.channels, sl.inner};
     auto b = bn.find(t.name);
     if (b != bn.end()) {
       row.bn = "bn" + t.name.substr(t.name.rfind("conv") == std::string::npos ? 0 : t.name.rfind("conv") + 4);
-      ChannelMoments m;
-      m.update(t.data.data(), whole);
+      const ChannelMoments m = t.moments ? *t.moments : ChannelMoments();
       try {
         row.bn_check = check_batchnorm_statistics(t.name, m, b->second.first, b->second.second, opt.domain);
       } catch (const InvalidArgument& e) {
@@ -266,26 +277,30 @@ Report run(const Inputs& given, const Options& opt) {
       }
       r.diagnoses.push_back(row.bn_check->diagnosis);
     }
-    for (const Tensor& ref : refs)
-      if (ref.name == t.name) {
-        row.reference = distribution_distance(t.data.data(), t.data.size(), ref.data.data(), ref.data.size(),
-                                              opt.domain.reference_bins);
-        r.diagnoses.push_back(check_reference_distance(t.name, t.data.data(), t.data.size(), ref.data.data(),
-                                                       ref.data.size(), opt.domain));
-      }
-    // Display histogram and per-channel ranges.
-    const MinMax mm = minmax(t.data.data(), t.data.size());
+    if (const LayerStats* ref = refs.find(t.name)) {
+      row.reference = distribution_distance(t.kept.data(), t.kept.size(), ref->kept.data(), ref->kept.size(),
+                                            opt.domain.reference_bins);
+      r.diagnoses.push_back(check_reference_distance(t.name, t.kept.data(), t.kept.size(), ref->kept.data(),
+                                                     ref->kept.size(), opt.domain));
+    }
+    // Display histogram (of the kept samples, over the exact range) and per-channel ranges (exact).
+    const MinMax& mm = t.range;
     row.hist_lo = mm.has_finite() ? mm.min : 0.0;
     row.hist_hi = mm.has_finite() ? mm.max : 0.0;
     row.hist.assign(64, 0);
     const double w = (row.hist_hi - row.hist_lo) / 64.0;
-    for (float v : t.data) {
+    for (float v : t.kept) {
       if (!std::isfinite(v)) continue;
       std::size_t k = w > 0.0 ? static_cast<std::size_t>((v - row.hist_lo) / w) : 0;
       row.hist[std::min<std::size_t>(k, 63)]++;
     }
-    const std::vector<MinMax> cm = minmax(t.data.data(), whole);
-    for (const MinMax& c : cm) {
+    if (t.sampled())
+      r.notes.push_back("layer '" + t.name + "': the histogram, reference distance and range check use one sample in " +
+                        std::to_string(t.stride) + " (" + std::to_string(t.kept_samples()) + " of " +
+                        std::to_string(t.samples()) +
+                        ", --sample-mb); its range, channel ranges and BN moments use "
+                        "every value");
+    for (const MinMax& c : t.channel_ranges) {
       row.channel_min.push_back(c.has_finite() ? c.min : 0.0f);
       row.channel_max.push_back(c.has_finite() ? c.max : 0.0f);
     }
@@ -296,15 +311,19 @@ Report run(const Inputs& given, const Options& opt) {
   if (in.reference.empty()) r.notes.push_back("no reference set (--reference): reference-distance check not run");
 
   // Image content checks on the input layer.
-  for (const Tensor& t : layers)
+  for (const LayerStats& t : col.layers)
     if (t.name == in.images_layer && t.shape.size() == 4 && t.shape[1] <= 4) {
       ImageLayout il{t.shape[1], t.shape[2], t.shape[3], false};
-      r.images = check_images(t.data.data(), t.samples(), il, opt.domain);
+      const std::size_t count = il.size() ? col.images.size() / il.size() : 0;
+      r.images = check_images(col.images.data(), count, il, opt.domain);
       for (const Diagnosis& d : r.images->diagnoses) r.diagnoses.push_back(d);
       r.image_channels = t.shape[1];
       r.image_height = t.shape[2];
       r.image_width = t.shape[3];
-      r.image_data = t.data;
+      r.image_data = std::move(col.images);
+      if (count < t.samples())
+        r.notes.push_back("image content checks on the first " + std::to_string(count) + " of " +
+                          std::to_string(t.samples()) + " images (--max-images)");
       if (r.images->diagnoses.empty()) {
         Diagnosis ok;
         ok.check = "image_content";
@@ -313,7 +332,7 @@ Report run(const Inputs& given, const Options& opt) {
         ok.value = r.images->median_correlation;
         ok.threshold = opt.domain.neighbour_correlation_min;
         ok.threshold_name = "DomainCheckOptions::neighbour_correlation_min";
-        ok.evidence = std::to_string(t.samples()) +
+        ok.evidence = std::to_string(count) +
                       " images: no noise-like, single-colour, repeated or outlier images (median neighbour "
                       "correlation " +
                       fmt("%.3g", r.images->median_correlation) + ")";
@@ -357,18 +376,19 @@ Report run(const Inputs& given, const Options& opt) {
   }
 
   // ---- Suspect 4: wide ranges (layers that are quantized: not the pre-BN ones, folded away).
-  for (std::size_t li = 0; li < layers.size(); ++li) {
-    const Tensor& t = layers[li];
+  for (std::size_t li = 0; li < col.layers.size(); ++li) {
+    const LayerStats& t = col.layers[li];
     LayerRow& row = r.layers[li];
-    if (!row.bn.empty() || t.samples() < 2) continue;
+    if (!row.bn.empty() || t.kept_samples() < 2) continue;
     const bool is_conv = t.name.find("conv") != std::string::npos;
     const bool no_bn = is_conv && !in.bn.empty() ? false : is_conv;  // a conv with no BN statistics has no BN
-    row.range = check_ranges(t.name, t.data.data(), t.samples(), t.sample_layout(), !no_bn, opt.ranges);
+    row.range = check_ranges(t.name, t.kept.data(), t.kept_samples(), t.sample_layout(), !no_bn, opt.ranges);
     r.diagnoses.push_back(row.range->diagnosis);
   }
   std::stable_sort(r.diagnoses.begin(), r.diagnoses.end(), [](const Diagnosis& a, const Diagnosis& b) {
     return a.suspect != b.suspect ? a.suspect < b.suspect : a.severity > b.severity;
   });
+  r.state = std::move(col.state);
   return r;
 }
 

@@ -1,12 +1,15 @@
 // qkern tool — SPDX-License-Identifier: Apache-2.0
 //
 // doctor/doctor.hpp: `qkern doctor`, the accuracy checklist run on a dump (docs/doctor.md).
-// Loads a calibration dump (per-layer activations, batch axis 0), finds the model's BatchNorm
+// Streams a calibration dump (per-layer activations, batch axis 0) once through `qkern collect`'s
+// file loop and observers in bounded memory (collection.hpp), finds the model's BatchNorm
 // statistics, a reference set, the test outputs and labels next to it, runs the four suspects of
 // qkern/analysis in order, and renders the result as text (verdict lines + per-layer table) or as
 // one self-contained HTML report.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +20,7 @@
 #include "qkern/analysis/emulation_checks.hpp"
 #include "qkern/analysis/paired_stats.hpp"
 #include "qkern/analysis/range_checks.hpp"
+#include "state.hpp"
 
 namespace qkern::tool::doctor {
 
@@ -62,6 +66,13 @@ struct Options {
   analysis::PairedStatsOptions stats;
   analysis::RangeCheckOptions ranges;
   std::size_t top_k = 1;
+  /// Collection (docs/doctor.md, "Streaming"): workers of the file loop (0: hardware threads), values
+  /// kept per layer for the sampled checks, first images kept for the image checks.
+  unsigned threads = 0;
+  std::size_t sample_values = std::size_t{8} << 20;
+  std::size_t max_images = 4096;
+  /// Progress of the collection (files, bytes; as `qkern collect`'s), may be empty.
+  std::function<void(std::size_t, std::size_t, std::uint64_t, std::uint64_t)> progress;
 };
 
 /// One layer's row of the table (and of the report's charts).
@@ -87,8 +98,13 @@ struct Report {
   std::optional<analysis::ThreeWayStatistics> three_way;
   std::optional<analysis::ImageCheck> images;
   std::size_t image_height = 0, image_width = 0, image_channels = 0;
-  std::vector<float> image_data;   ///< the images layer (for thumbnails)
+  std::vector<float> image_data;   ///< the first images of the images layer (for thumbnails)
   std::vector<std::string> notes;  ///< what could not be checked and why
+  /// The collection: the state `qkern collect` writes for the calibration files, and its cost.
+  CalibrationState state;
+  double collection_seconds = 0.0;
+  std::uint64_t collection_bytes = 0;
+  std::size_t collection_files = 0;
   analysis::Severity verdict(analysis::Suspect s) const { return analysis::verdict(diagnoses, s); }
   bool checked(analysis::Suspect s) const;
 };

@@ -210,7 +210,8 @@ std::string format_html(const Report& r) {
          (d.samples.empty() || r.image_data.empty() || !d.layer.empty() ? "" : " class=\"thumbs\"") + ">";
     if (!r.image_data.empty() && d.suspect == Suspect::calibration && d.layer.empty()) {
       for (std::size_t k = 0; k < d.samples.size() && k < 12; ++k)
-        if (d.samples[k] < r.calibration_samples) h += thumbnail(r, d.samples[k], ilo, ihi);
+        if ((d.samples[k] + 1) * r.image_channels * r.image_height * r.image_width <= r.image_data.size())
+          h += thumbnail(r, d.samples[k], ilo, ihi);
     }
     h += d.samples.empty() ? "" : "<br><span class=\"small\">" + esc(list_indices(d.samples)) + "</span>";
     h += "</td></tr>";

@@ -78,8 +78,13 @@ void add_batch(CalibrationState& state, const Batch& batch, const ObserverOption
   state.add(std::move(l));
 }
 
-CalibrationState collect(const std::vector<InputFile>& files, const CollectOptions& options) {
-  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, static_cast<unsigned>(files.size())));
+unsigned worker_count(unsigned threads, std::size_t files) {
+  return std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(std::min<std::size_t>(files, 4096))));
+}
+
+void for_each_tensor(const std::vector<InputFile>& files, unsigned threads_wanted, const ProgressFn& progress,
+                     const TensorSink& sink) {
+  const unsigned threads = worker_count(threads_wanted, files.size());
   std::uint64_t bytes_total = 0;
   for (const InputFile& f : files) bytes_total += f.bytes;
 
@@ -90,7 +95,6 @@ CalibrationState collect(const std::vector<InputFile>& files, const CollectOptio
   std::size_t error_index = files.size();
   std::string error_message;
   std::exception_ptr internal_error;
-  std::vector<std::map<std::string, LayerState>> partial(threads);
 
   auto worker = [&](unsigned t) {
     std::vector<float> buffer;
@@ -107,8 +111,7 @@ CalibrationState collect(const std::vector<InputFile>& files, const CollectOptio
             v.to_float32(buffer.data());
             data = buffer.data();
           }
-          const Batch b{v.name, v.shape, data};
-          layer_in(partial[t], b, options.observers).update(data, v.shape);
+          sink(t, i, Batch{v.name, v.shape, data});
         }
       } catch (const DataError& e) {
         std::string what = without_prefix(e.what());
@@ -133,10 +136,10 @@ CalibrationState collect(const std::vector<InputFile>& files, const CollectOptio
 
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, t);
-  if (options.progress) {
+  if (progress) {
     std::thread main_worker(worker, 0u);
     while (done.load() < files.size() && !failed.load()) {
-      options.progress(done.load(), files.size(), bytes_done.load(), bytes_total);
+      progress(done.load(), files.size(), bytes_done.load(), bytes_total);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     main_worker.join();
@@ -146,8 +149,14 @@ CalibrationState collect(const std::vector<InputFile>& files, const CollectOptio
   for (std::thread& th : pool) th.join();
   if (internal_error) std::rethrow_exception(internal_error);
   if (failed) throw DataError(error_message);
-  if (options.progress) options.progress(done.load(), files.size(), bytes_done.load(), bytes_total);
+  if (progress) progress(done.load(), files.size(), bytes_done.load(), bytes_total);
+}
 
+CalibrationState collect(const std::vector<InputFile>& files, const CollectOptions& options) {
+  std::vector<std::map<std::string, LayerState>> partial(worker_count(options.threads, files.size()));
+  for_each_tensor(files, options.threads, options.progress, [&](unsigned t, std::size_t, const Batch& b) {
+    layer_in(partial[t], b, options.observers).update(b.data, b.shape);
+  });
   CalibrationState state;
   for (auto& m : partial)
     for (auto& kv : m) state.add(std::move(kv.second));

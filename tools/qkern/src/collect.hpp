@@ -17,13 +17,14 @@
 
 namespace qkern::tool {
 
+/// Progress callback: called from the collecting threads' coordinator about every 100 ms and at the end.
+using ProgressFn = std::function<void(std::size_t files_done, std::size_t files_total, std::uint64_t bytes_done,
+                                      std::uint64_t bytes_total)>;
+
 struct CollectOptions {
   ObserverOptions observers;
   unsigned threads = 1;
-  /// Called from the collecting threads' coordinator about every 100 ms and at the end (may be empty).
-  std::function<void(std::size_t files_done, std::size_t files_total, std::uint64_t bytes_done,
-                     std::uint64_t bytes_total)>
-      progress;
+  ProgressFn progress;  ///< may be empty
 };
 
 /// An input file and its size in bytes.
@@ -47,6 +48,20 @@ struct Batch {
   std::vector<std::size_t> shape;
   const float* data = nullptr;
 };
+
+/// The file loop of collect(), for any consumer of the tensors (collect's observers, `qkern doctor`):
+/// the files are handed to worker_count(threads, files.size()) workers in list order (each takes the
+/// next unclaimed file); every tensor of a file, as float32 (zero copy when the file stores C-order
+/// float32, else converted into a per-worker buffer), is passed to `sink(worker, file_index, batch)`
+/// on that worker's thread, the tensors of one file in file order. A file is mapped only while its
+/// tensors are consumed, so memory stays bounded by the files in flight. Throws DataError naming the
+/// file (the first failing file in list order) when a file cannot be read or `sink` throws DataError;
+/// other exceptions of `sink` are rethrown as they are.
+using TensorSink = std::function<void(unsigned worker, std::size_t file, const Batch& batch)>;
+void for_each_tensor(const std::vector<InputFile>& files, unsigned threads, const ProgressFn& progress,
+                     const TensorSink& sink);
+/// Workers for_each_tensor (and collect) use: threads clamped to [1, files].
+unsigned worker_count(unsigned threads, std::size_t files);
 
 /// Adds a batch to `state`: updates its layer in place, or creates it (with `options`). Exactly what
 /// collect() does per tensor.
