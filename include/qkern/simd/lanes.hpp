@@ -56,6 +56,7 @@ inline std::uint32_t lane_u32(uint32x4_t x) {
 template <class A, class F>
 inline void for_each_lane(const batch<std::int32_t, A>& v, F&& f) {
   constexpr std::size_t bytes = batch<std::int32_t, A>::size * 4;
+  (void)bytes;
 #if defined(__x86_64__) || defined(_M_X64)
   if constexpr (bytes == 16) {
     detail::each_lane_128<A>(v, f);

@@ -12,6 +12,32 @@
 
 #include "qkern/simd/isa.hpp"
 
+#if QKERN_SIMD_NONE
+// Without any SIMD arch, xsimd 8.1 declares its batch types but none of its free functions, so the
+// kernel templates (never instantiated here: dispatch runs the scalar references) would not even
+// parse. Declared deleted: a kernel instantiated on such a target by mistake fails to compile.
+namespace xsimd {
+template <class... T>
+void all(const T&...) = delete;
+template <class... T>
+void any(const T&...) = delete;
+template <class R, class... T>
+R bitwise_cast(const T&...) = delete;
+template <class... T>
+void bool_cast(const T&...) = delete;
+template <class... T>
+void hadd(const T&...) = delete;
+template <class... T>
+void nearbyint_as_int(const T&...) = delete;
+template <class... T>
+void select(const T&...) = delete;
+template <class... T>
+void to_float(const T&...) = delete;
+template <class... T>
+void to_int(const T&...) = delete;
+}  // namespace xsimd
+#endif
+
 namespace qkern {
 namespace simd {
 
