@@ -7,9 +7,13 @@
 #      qemu-riscv64: the tests of every kernel family (typed per-arch suites over the one arch
 #      `scalar`, every API-level test through dispatch) and the golden vectors (PyTorch / numpy
 #      outputs); Dispatch.* must report `scalar`.
-#   2. x86-64 (the host): the same test binary, header-only with QKERN_FORCE_SCALAR, run natively.
-# The whole qkern_tests binary also builds and runs on riscv64 (QKERN_RISCV64_FULL=1 runs it
-# instead of qkern_scalar_tests: several times the cost).
+#   2. x86-64 (the host): the same test binary, header-only with QKERN_FORCE_SCALAR, run natively
+#      (in parallel with the emulated run) and unfiltered.
+# Under emulation the five slowest tests are left out (`slow` below: exhaustive requantize inputs
+# and the 2^24-element selection: 20 of the 34 s of the native run): they run the scalar forms, which are
+# the reference functions themselves, on the same portable C++ as step 2 runs them.
+# The whole qkern_tests binary also builds and passes on riscv64 (QKERN_RISCV64_FULL=1 builds and
+# runs it instead, unfiltered: 319 tests, about 3x the cost).
 #
 # Environment: QKERN_RISCV64_BUILD (build dir, default build/riscv64), JOBS (default 2),
 # QKERN_RISCV64_CXX=gcc|clang (default gcc), QKERN_RISCV64_FULL=1, QKERN_SCALAR_X86=0 (skip step 2).
@@ -21,7 +25,13 @@ compiler=${QKERN_RISCV64_CXX:-gcc}
 toolchain=$root/cmake/toolchains/riscv64-linux-gnu.cmake
 sysroot=/usr/riscv64-linux-gnu
 target=qkern_scalar_tests
-[ "${QKERN_RISCV64_FULL:-0}" = 1 ] && target=qkern_tests
+slow='*/scalar.Exhaustive*:RequantizeReference.Exhaustive*:Select.SampledWindowPathMatchesRadixPathAndSortedReference'
+slow="$slow:Select.ExactBeyondTwoToThe24Elements:*/scalar.QuantizeSpecialValuesAtEveryLanePosition"
+filter="-$slow"
+if [ "${QKERN_RISCV64_FULL:-0}" = 1 ]; then
+  target=qkern_tests
+  filter='*'
+fi
 start=$(date +%s)
 common=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 -DQKERN_BUILD_TESTS=ON
   -DQKERN_TEST_FORCE_SCALAR=ON -DQKERN_TEST_PACKAGING=OFF -DQKERN_BUILD_BENCHMARKS=OFF -DQKERN_BUILD_EXAMPLES=OFF
@@ -48,13 +58,10 @@ cmake -S "$root" -B "$build/qkern" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DQKERN_C
 cmake --build "$build/qkern" -j "$jobs" --target "$target"
 built=$(date +%s)
 
-# 1c. Under emulation; failures are printed in full.
-echo "== qemu-riscv64 $target: expect scalar"
-QKERN_EXPECT_ARCH=scalar qemu-riscv64 -L "$sysroot" "$build/qkern/tests/$target" --gtest_brief=1 >"$build/run.log" 2>&1 ||
-  { tail -n 80 "$build/run.log"; exit 1; }
-check_log "$build/run.log"
-ran=$(date +%s)
-echo "riscv64: build $((built - start)) s, run $((ran - built)) s"
+# 1c. Under emulation (one core), in the background while step 2 builds.
+QKERN_EXPECT_ARCH=scalar qemu-riscv64 -L "$sysroot" "$build/qkern/tests/$target" --gtest_brief=1 \
+  --gtest_filter="$filter" >"$build/run.log" 2>&1 &
+emulated=$!
 
 # 2. The same tests on the host with QKERN_FORCE_SCALAR.
 if [ "${QKERN_SCALAR_X86:-1}" = 1 ]; then
@@ -62,7 +69,12 @@ if [ "${QKERN_SCALAR_X86:-1}" = 1 ]; then
   cmake --build "$build/host-scalar" -j "$jobs" --target qkern_scalar_tests
   echo "== host qkern_scalar_tests (QKERN_FORCE_SCALAR): expect scalar"
   "$build/host-scalar/tests/qkern_scalar_tests" --gtest_brief=1 >"$build/host-run.log" 2>&1 ||
-    { tail -n 80 "$build/host-run.log"; exit 1; }
+    { tail -n 80 "$build/host-run.log"; kill "$emulated" 2>/dev/null; exit 1; }
   check_log "$build/host-run.log"
 fi
-echo "scalar-path CI: total $(( $(date +%s) - start )) s"
+
+# Failures of the emulated run are printed in full.
+echo "== qemu-riscv64 $target: expect scalar"
+wait "$emulated" || { tail -n 80 "$build/run.log"; exit 1; }
+check_log "$build/run.log"
+echo "scalar-path CI: riscv64 build $((built - start)) s, total $(( $(date +%s) - start )) s"
