@@ -19,8 +19,19 @@
 
 namespace qkern_test {
 
-#if QKERN_SIMD_X86
+// scalar_arch: the kernels' scalar forms (kernels/scalar.hpp), which QKERN_SCALAR_KERNELS builds
+// dispatch to; the only "arch" on processors without x86 or aarch64 SIMD, and of a header-only
+// QKERN_FORCE_SCALAR build (whose translation units cannot compile the higher x86 levels).
+#if QKERN_SCALAR_KERNELS && !defined(QKERN_DISPATCH)
+using AllArchs = ::testing::Types<qkern::simd::scalar_arch>;
+#elif QKERN_SIMD_X86 && QKERN_SCALAR_KERNELS
+using AllArchs =
+    ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw, qkern::simd::scalar_arch>;
+#elif QKERN_SIMD_X86
 using AllArchs = ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw>;
+#elif QKERN_SIMD_NEON64 && QKERN_SCALAR_KERNELS
+using AllArchs =
+    ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm, qkern::simd::scalar_arch>;
 #elif QKERN_SIMD_NEON64
 using AllArchs = ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm>;
 #endif

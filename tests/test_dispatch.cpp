@@ -19,6 +19,14 @@ struct ArchPack {};
 using BestFirst = ArchPack<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::sse4_2, xsimd::sse2>;
 #elif QKERN_SIMD_NEON64
 using BestFirst = ArchPack<simd::neon64_i8mm, simd::neon64_dotprod, xsimd::neon64>;
+#else
+using BestFirst = ArchPack<simd::scalar_arch>;
+#endif
+// What dispatch may select: the scalar forms only in a QKERN_SCALAR_KERNELS build.
+#if QKERN_SCALAR_KERNELS
+using Selectable = ArchPack<simd::scalar_arch>;
+#else
+using Selectable = BestFirst;
 #endif
 
 template <class F, class... As>
@@ -45,7 +53,7 @@ TEST(Dispatch, LogsTheInstructionSetsThisRunCovers) {
 TEST(Dispatch, SelectsTheBestArchTheCpuRuns) {
   const std::string chosen = dispatch::selected_arch_name();
   std::string best;
-  for_each_arch(BestFirst{}, [&](auto a) {
+  for_each_arch(Selectable{}, [&](auto a) {
     using A = decltype(a);
     if (best.empty() && simd::runtime_supports<A>()) best = simd::arch_name<A>();
   });
@@ -57,7 +65,7 @@ TEST(Dispatch, SelectsTheBestArchTheCpuRuns) {
   using K = kernels::f32_s8_quantize;
   const auto f = dispatch::select<K>();
   bool known = false;
-  for_each_arch(BestFirst{}, [&](auto a) { known = known || f == qkern_test::kernel_for<K, decltype(a)>; });
+  for_each_arch(Selectable{}, [&](auto a) { known = known || f == qkern_test::kernel_for<K, decltype(a)>; });
   EXPECT_TRUE(known);
 }
 

@@ -158,6 +158,36 @@ TYPED_TEST(QuantizeKernels, DequantizeMatchesReference) {
   check_dequantize<std::uint16_t, TypeParam>();
 }
 
+// The kernel's block loads subtract a zero point that Q can represent while widening; any other
+// zero point (unvalidated parameters) must take the general path and still match the reference.
+template <class Q, class A>
+void check_dequantize_outside_zero_points() {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<std::int32_t> d(std::numeric_limits<Q>::min(), std::numeric_limits<Q>::max());
+  std::vector<Q> codes(80);
+  for (auto& q : codes) q = static_cast<Q>(d(rng));
+  for (std::int32_t zp : {std::int32_t(std::numeric_limits<Q>::min()) - 1,
+                          std::int32_t(std::numeric_limits<Q>::max()) + 1, -70000, 70000}) {
+    QuantParams p = QuantParams::make(DType::int32, 0.0173f, 0);
+    p.zero_point = zp;  // deliberately not validated against a Q-sized range
+    const auto c = kernels::make_constants(p);
+    for (std::size_t n : {std::size_t{16}, std::size_t{37}, std::size_t{80}}) {
+      std::vector<float> got(n), want(n);
+      reference::dequantize(codes.data(), want.data(), n, p);
+      kernel_for<kernels::dequantize_f32<Q>, A>(codes.data(), got.data(), n, c);
+      ASSERT_TRUE(bitwise_equal(got.data(), want.data(), n, codes.data())) << "zp=" << zp << " n=" << n;
+    }
+  }
+}
+
+TYPED_TEST(QuantizeKernels, DequantizeZeroPointOutsideCodeRange) {
+  QKERN_SKIP_UNLESS_CPU_RUNS(TypeParam);
+  check_dequantize_outside_zero_points<std::int8_t, TypeParam>();
+  check_dequantize_outside_zero_points<std::uint8_t, TypeParam>();
+  check_dequantize_outside_zero_points<std::int16_t, TypeParam>();
+  check_dequantize_outside_zero_points<std::uint16_t, TypeParam>();
+}
+
 template <class Q, class A>
 void check_fake_quantize() {
   std::mt19937 rng(4321);

@@ -79,6 +79,8 @@ struct ChannelRequantizeStorage {
     view = {k.kind,      multiplier.data(), shift_m1.data(), fix.data(), exponent.data(),
             mask.data(), half.data(),       xlo.data(),      xhi.data(), k.lo,
             k.hi,        k.zero_point,      scale.data(),    k.flo,      k.fhi};
+    view.source_scale = p.scale.data();
+    view.rounding = p.rounding;
   }
 };
 

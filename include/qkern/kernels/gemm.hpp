@@ -280,7 +280,7 @@ template <class A, class TA>
 void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView& b, std::int32_t* c, std::size_t ldc,
                  bool saturate_pairs) {
   constexpr std::size_t W = GI<A>::size, R = 4;
-  (void)W;
+  (void)W, (void)saturate_pairs;
   const std::size_t KG = b.k_groups, K = b.K, N = b.N;
   // Per row block: each 4-group of A as 4 int16 (one int64, broadcast to every 64-bit lane) and as
   // 4 raw bytes (one int32, for pmaddubsw / vpdpbusd). Built once per block, reused by all panels.
@@ -310,6 +310,7 @@ void gemm_packed(std::size_t M, const TA* a, std::size_t lda, const PackedBView&
       }
     for (std::size_t p = 0; p < b.panels; ++p) {
       const std::int8_t* panel = b.data + p * KG * 64;
+      (void)panel;
       bool done = false;
 #if QKERN_SIMD_NEON64
       gemm_neon_panel<A, TA, R>(a16.data(), a8.data(), KG, panel, tile, saturate_pairs);

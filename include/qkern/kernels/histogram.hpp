@@ -252,7 +252,8 @@ class SubCounts {
 
   void flush() {
     std::uint32_t* h = h_.data();
-    for (std::size_t s = 0; s < nslots_; ++s) {
+    static_assert(kSubCopies == 2, "add_u32_pairs_to_u64 adds two copies");
+    for (std::size_t s = simd::add_u32_pairs_to_u64<A>(counts_, h, h + nslots_, nslots_); s < nslots_; ++s) {
       std::uint64_t t = 0;
       for (std::size_t j = 0; j < kSubCopies; ++j) t += h[j * nslots_ + s];
       counts_[s] += t;

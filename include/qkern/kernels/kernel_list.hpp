@@ -11,6 +11,7 @@
 #include "qkern/kernels/minmax.hpp"
 #include "qkern/kernels/quantize.hpp"
 #include "qkern/kernels/requantize.hpp"
+#include "qkern/kernels/scalar.hpp"
 #include "qkern/kernels/select.hpp"
 #include "qkern/simd/dispatch.hpp"
 

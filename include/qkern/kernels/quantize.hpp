@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -152,6 +153,13 @@ struct CyclicOps {
   }
 };
 
+// A loader may also load a whole block of 4 vectors at once: load.block(p) returning an object with
+// v[4] (the 4 vectors load(p), load(p + N), ... would give); map_blocks then uses it for its blocks.
+template <class Load, class = void>
+struct has_block_load : std::false_type {};
+template <class Load>
+struct has_block_load<Load, std::void_t<decltype(&Load::block)>> : std::true_type {};
+
 // y[i] = op(x[i]) for i in [0, n), cursor advanced by n: blocks of 4 vectors packed into
 // full-width stores (streaming ones with Stream, then y must be kStreamAlign aligned), single
 // vectors, then a padded tail.
@@ -164,9 +172,15 @@ QKERN_FLATTEN inline void map_blocks(const In* x, Out* y, std::size_t n, Load lo
   std::size_t i = 0;
   for (; i + 4 * N <= n; i += 4 * N) {
     simd::prefetch_ahead<A, 4 * N * sizeof(In)>(x + i);
-    const auto r0 = ops.at(pos, 0)(load(x + i)), r1 = ops.at(pos, N)(load(x + i + N));
-    const auto r2 = ops.at(pos, 2 * N)(load(x + i + 2 * N)), r3 = ops.at(pos, 3 * N)(load(x + i + 3 * N));
-    store_block<A, Stream>(y + i, r0, r1, r2, r3);
+    if constexpr (has_block_load<Load>::value) {
+      const auto b = load.block(x + i);
+      store_block<A, Stream>(y + i, ops.at(pos, 0)(b.v[0]), ops.at(pos, N)(b.v[1]), ops.at(pos, 2 * N)(b.v[2]),
+                             ops.at(pos, 3 * N)(b.v[3]));
+    } else {
+      const auto r0 = ops.at(pos, 0)(load(x + i)), r1 = ops.at(pos, N)(load(x + i + N));
+      const auto r2 = ops.at(pos, 2 * N)(load(x + i + 2 * N)), r3 = ops.at(pos, 3 * N)(load(x + i + 3 * N));
+      store_block<A, Stream>(y + i, r0, r1, r2, r3);
+    }
     pos = ops.advance(pos, 4 * N);
   }
   for (; i + N <= n; i += N) {
@@ -214,6 +228,22 @@ inline void map_lanes(const In* x, Out* y, std::size_t n, Load load, Op op, bool
 template <class A>
 struct LoadF32 {
   BF<A> operator()(const float* p) const { return BF<A>::load_unaligned(p); }
+};
+
+// Codes widened to int32 minus the zero point, a block of 4 vectors at a time where the arch has a
+// block load for Q (simd::load_widen4_sub).
+template <class A, class Q>
+struct WidenSubLoad {
+  std::int32_t zp;
+  struct Block {
+    BI<A> v[4];
+  };
+  BI<A> operator()(const Q* p) const { return simd::load_widen<A>(p) - BI<A>(zp); }
+  Block block(const Q* p) const {
+    Block b;
+    simd::load_widen4_sub<A>(p, zp, b.v);
+    return b;
+  }
 };
 
 // Calls f(integral_constant<ScaleOp>, integral_constant<Rounding>) for the runtime arithmetic, so
@@ -333,10 +363,19 @@ struct dequantize_f32 {
     using namespace detail;
     const BF<A> scale(c.scale);
     const BI<A> zp(c.zero_point);
+    const bool stream = simd::streaming_pays<A>(n * (sizeof(Q) + sizeof(float)));
+    if constexpr (simd::has_load_widen4_sub_v<A, Q>) {
+      // Blocks of 16 codes in one or two loads, the zero point subtracted while widening.
+      if (c.zero_point >= std::numeric_limits<Q>::min() && c.zero_point <= std::numeric_limits<Q>::max()) {
+        map_lanes<A>(
+            q, y, n, WidenSubLoad<A, Q>{c.zero_point}, [&](const BI<A>& v) { return xsimd::to_float(v) * scale; },
+            stream);
+        return;
+      }
+    }
     map_lanes<A>(
         q, y, n, [](const Q* p) { return simd::load_widen<A>(p); },
-        [&](const BI<A>& v) { return xsimd::to_float(v - zp) * scale; },
-        simd::streaming_pays<A>(n * (sizeof(Q) + sizeof(float))));
+        [&](const BI<A>& v) { return xsimd::to_float(v - zp) * scale; }, stream);
   }
 };
 

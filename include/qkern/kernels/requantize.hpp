@@ -53,7 +53,8 @@ struct RequantizeConstants {
   std::int32_t xlo, xhi;    ///< input pre-clamp
   std::int32_t lo, hi;      ///< qmin - zp, qmax - zp
   std::int32_t zero_point;
-  float scale, flo, fhi;  ///< fp32 family
+  float scale, flo, fhi;    ///< fp32 family
+  RequantizeParams source;  ///< what the constants were made from (the scalar kernel, kernels/scalar.hpp)
 };
 
 namespace detail {
@@ -99,6 +100,7 @@ inline std::int32_t low32_pow2(int e) {  // low 32 bits of 2^e, 0 <= e <= 63
 /// Kernel constants for validated parameters (scale in the family's range, qmin <= zp-window).
 inline RequantizeConstants make_requantize_constants(const RequantizeParams& p) {
   RequantizeConstants c{};
+  c.source = p;
   c.zero_point = p.zero_point;
   c.lo = p.qmin - p.zero_point;
   c.hi = p.qmax - p.zero_point;
@@ -150,6 +152,8 @@ struct ChannelRequantizeConstants {
   std::int32_t lo, hi, zero_point;
   const float* scale;
   float flo, fhi;
+  const double* source_scale = nullptr;  ///< the channels' real multipliers (the scalar kernel)
+  RequantizeRounding rounding = RequantizeRounding::gemmlowp;
 };
 
 namespace detail {
@@ -243,6 +247,7 @@ inline RI<A> rounding_shift_lanes(const RI<A>& x, const RI<A>& m, const RI<A>& s
 #endif
   } else {
     static_assert(sizeof(A) == 0, "no rounding_shift_lanes for this arch");
+    (void)m, (void)sm1, (void)fix;
     return x;
   }
 }
@@ -272,6 +277,7 @@ inline RI<A> shift_right_lanes(const RI<A>& v, const RI<A>& e) {
 #endif
   } else {
     static_assert(sizeof(A) == 0, "no shift_right_lanes for this arch");
+    (void)e;
     return v;
   }
 }

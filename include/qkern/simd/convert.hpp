@@ -54,6 +54,17 @@ inline xsimd::batch_bool<std::int32_t, A> nonfinite_mask(const batch<float, A>& 
 /// Lanes whose float bits are finite, as a float mask (to combine with float compares).
 template <class A>
 inline xsimd::batch_bool<float, A> finite_mask_f(const batch<float, A>& x) {
+#if QKERN_SIMD_NEON64 && (defined(__GNUC__) || defined(__clang__))
+  if constexpr (derives_v<A, xsimd::neon64>) {
+    // |x| < +Inf as one FACGT (false for NaN), in an asm statement so that -ffast-math cannot fold it.
+    uint32x4_t r;
+    // +Inf as a MOVI immediate (0x7f << 24): GCC rematerialises it in the loop, and a literal-pool
+    // load would cost two instructions there.
+    const float32x4_t inf = vreinterpretq_f32_u32(vdupq_n_u32(0x7f800000u)), v = x;
+    __asm__("facgt %0.4s, %1.4s, %2.4s" : "=w"(r) : "w"(inf), "w"(v));
+    return xsimd::batch_bool<float, A>(r);
+  }
+#endif
   const auto bits = bitcast<std::int32_t>(x) & batch<std::int32_t, A>(0x7f800000);
   return mask_cast<float>(bits != batch<std::int32_t, A>(0x7f800000));
 }
@@ -259,6 +270,56 @@ inline batch<std::int32_t, A> load_widen(const Q* src) {
     for (std::size_t i = 0; i < n; ++i) lanes[i] = static_cast<std::int32_t>(src[i]);
     return BI::load_aligned(lanes);
   }
+}
+
+/// Whether load_widen4_sub has a block implementation for A and Q (NEON: one or two 16-byte loads
+/// per 16 codes instead of a load per vector).
+template <class A, class Q>
+constexpr bool has_load_widen4_sub_v = QKERN_SIMD_NEON64&& derives_v<A, xsimd::neon64> &&
+                                       (sizeof(Q) == 1 || sizeof(Q) == 2) && batch<std::int32_t, A>::size == 4;
+
+/// out[k] = the codes src[4k, 4k + 4) widened to int32, minus zp (k < 4: 16 codes), for a zp that
+/// Q can represent (then every difference is exact). Only where has_load_widen4_sub_v<A, Q>.
+/// The zero point is subtracted while widening the last step (SSUBL / USUBL): 8-bit codes go to
+/// int16 with SXTL / UXTL (exact), 16-bit codes are subtracted as they are (USUBL's 32-bit result
+/// of two uint16 is the exact difference modulo 2^32, i.e. as int32).
+template <class A, class Q>
+inline void load_widen4_sub(const Q* src, std::int32_t zp, batch<std::int32_t, A> (&out)[4]) {
+  using BI = batch<std::int32_t, A>;
+#if QKERN_SIMD_NEON64
+  if constexpr (has_load_widen4_sub_v<A, Q>) {
+    if constexpr (sizeof(Q) == 1 || std::is_same<Q, std::int16_t>::value) {
+      int16x8_t lo, hi;
+      if constexpr (std::is_same<Q, std::int8_t>::value) {
+        const int8x16_t c = vld1q_s8(src);
+        lo = vmovl_s8(vget_low_s8(c));
+        hi = vmovl_high_s8(c);
+      } else if constexpr (std::is_same<Q, std::uint8_t>::value) {
+        const uint8x16_t c = vld1q_u8(src);
+        lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(c)));
+        hi = vreinterpretq_s16_u16(vmovl_high_u8(c));
+      } else {
+        lo = vld1q_s16(src);
+        hi = vld1q_s16(src + 8);
+      }
+      const int16x8_t z = vdupq_n_s16(static_cast<std::int16_t>(zp));
+      out[0] = BI(vsubl_s16(vget_low_s16(lo), vget_low_s16(z)));
+      out[1] = BI(vsubl_high_s16(lo, z));
+      out[2] = BI(vsubl_s16(vget_low_s16(hi), vget_low_s16(z)));
+      out[3] = BI(vsubl_high_s16(hi, z));
+    } else {
+      const uint16x8_t lo = vld1q_u16(src), hi = vld1q_u16(src + 8);
+      const uint16x8_t z = vdupq_n_u16(static_cast<std::uint16_t>(zp));
+      out[0] = BI(vreinterpretq_s32_u32(vsubl_u16(vget_low_u16(lo), vget_low_u16(z))));
+      out[1] = BI(vreinterpretq_s32_u32(vsubl_high_u16(lo, z)));
+      out[2] = BI(vreinterpretq_s32_u32(vsubl_u16(vget_low_u16(hi), vget_low_u16(z))));
+      out[3] = BI(vreinterpretq_s32_u32(vsubl_high_u16(hi, z)));
+    }
+    return;
+  }
+#endif
+  const BI z(zp);
+  for (int k = 0; k < 4; ++k) out[k] = load_widen<A>(src + 4 * k) - z;
 }
 
 }  // namespace simd

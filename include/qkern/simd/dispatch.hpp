@@ -39,8 +39,26 @@ R ArchKernel<Kernel, Arch, R(Args...)>::run(Args... args) {
   return Kernel{}(Arch{}, args...);
 }
 
+}  // namespace dispatch
+
+namespace kernels {
+/// The scalar form of kernel K (a static run() with K's signature), defined per kernel in
+/// kernels/scalar.hpp.
+template <class K>
+struct ScalarKernel;
+}  // namespace kernels
+
+namespace dispatch {
+
+/// Kernels "compiled for" simd::scalar_arch are their scalar forms (kernels/scalar.hpp).
+template <class Kernel, class R, class... Args>
+struct ArchKernel<Kernel, simd::scalar_arch, R(Args...)> {
+  using function_type = R (*)(Args...);
+  static R run(Args... args) { return kernels::ScalarKernel<Kernel>::run(args...); }
+};
+
 template <class Kernel>
-using function_type = typename ArchKernel<Kernel, xsimd::sse2>::function_type;
+using function_type = typename ArchKernel<Kernel, simd::scalar_arch>::function_type;
 
 /// The arches a dispatching build compiled, best first (terminated by void).
 template <class... Archs>
@@ -103,22 +121,23 @@ const char* pick_name(ArchList<Arch, Next, Rest...>) {
 /// runs (QKERN_MAX_ARCH may lower it); if none qualifies, the last (baseline) arch compiled.
 template <class Kernel>
 function_type<Kernel> select() {
-#if defined(QKERN_DISPATCH)
+#if QKERN_SCALAR_KERNELS
+  // The kernel's scalar reference (kernels/scalar.hpp): processors without x86 or aarch64 SIMD,
+  // or QKERN_FORCE_SCALAR.
+  return &ArchKernel<Kernel, simd::scalar_arch>::run;
+#elif defined(QKERN_DISPATCH)
   static const function_type<Kernel> chosen = detail::pick<Kernel>(DispatchArchs{});
   return chosen;
 #else
-#if QKERN_SIMD_NONE
-  // Not yet: on processors without x86 or aarch64 SIMD, the kernels' scalar references are not
-  // wired into dispatch (docs/platforms.md); call qkern::reference:: functions directly there.
-  static_assert(sizeof(Kernel) == 0, "qkern: no SIMD kernels for this processor (x86-64 and aarch64 only)");
-#endif
   return &ArchKernel<Kernel, xsimd::default_arch>::run;
 #endif
 }
 
 /// Name of the arch select() chooses for kernels (for logs and benchmark labels).
 inline const char* selected_arch_name() {
-#if defined(QKERN_DISPATCH)
+#if QKERN_SCALAR_KERNELS
+  return simd::arch_name<simd::scalar_arch>();
+#elif defined(QKERN_DISPATCH)
   return detail::pick_name(DispatchArchs{});
 #else
   return simd::arch_name<xsimd::default_arch>();

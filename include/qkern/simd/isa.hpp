@@ -34,6 +34,15 @@
 #define QKERN_SIMD_NONE 1
 #endif
 
+// QKERN_SCALAR_KERNELS: every public function runs the scalar reference of its kernel
+// (kernels/scalar.hpp) instead of a SIMD kernel. Always on QKERN_SIMD_NONE targets; elsewhere when
+// the user defines QKERN_FORCE_SCALAR (e.g. to test that path natively on x86-64).
+#if QKERN_SIMD_NONE || defined(QKERN_FORCE_SCALAR)
+#define QKERN_SCALAR_KERNELS 1
+#else
+#define QKERN_SCALAR_KERNELS 0
+#endif
+
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
@@ -54,7 +63,8 @@ struct neon64_i8mm : neon64_dotprod {
   static constexpr char const* name() noexcept { return "neon64_i8mm"; }
 };
 
-/// The arch tag without SIMD: QKERN_SIMD_NONE builds run kernels as their scalar references.
+/// The arch tag without SIMD: with QKERN_SCALAR_KERNELS, dispatch runs every kernel as its scalar
+/// reference (kernels/scalar.hpp) under this tag.
 struct scalar_arch {
   static constexpr char const* name() noexcept { return "scalar"; }
 };

@@ -7,9 +7,36 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "qkern/simd/isa.hpp"
+
+#if QKERN_SIMD_NONE
+// Without any SIMD arch, xsimd 8.1 declares its batch types but none of its free functions, so the
+// kernel templates (never instantiated here: dispatch runs the scalar references) would not even
+// parse. Declared deleted: a kernel instantiated on such a target by mistake fails to compile.
+namespace xsimd {
+template <class... T>
+void all(const T&...) = delete;
+template <class... T>
+void any(const T&...) = delete;
+template <class R, class... T>
+R bitwise_cast(const T&...) = delete;
+template <class... T>
+void bool_cast(const T&...) = delete;
+template <class... T>
+void hadd(const T&...) = delete;
+template <class... T>
+void nearbyint_as_int(const T&...) = delete;
+template <class... T>
+void select(const T&...) = delete;
+template <class... T>
+void to_float(const T&...) = delete;
+template <class... T>
+void to_int(const T&...) = delete;
+}  // namespace xsimd
+#endif
 
 namespace qkern {
 namespace simd {
@@ -20,11 +47,25 @@ using batch = xsimd::batch<T, A>;
 /// Reinterpret the bits of a batch as another element type of the same width.
 template <class To, class From, class A>
 inline batch<To, A> bitcast(const batch<From, A>& x) {
-#if XSIMD_VERSION_MAJOR < 11
-  return xsimd::bitwise_cast<batch<To, A>>(x);
-#else
-  return xsimd::bitwise_cast<To>(x);
+#if QKERN_SIMD_NEON64
+  // xsimd 8.1's neon bitwise_cast picks the vreinterpretq from a table of function pointers, which
+  // GCC 12 leaves as an out-of-line call in larger loops (and then keeps every live vector on the
+  // stack across it: the histogram's fast path reloaded three constants per vector). A cast between
+  // same-size NEON vector types is the reinterpretation itself (arm_neon.h spells vreinterpretq so).
+  if constexpr (std::is_base_of<xsimd::neon64, A>::value) {
+    using To_reg = typename batch<To, A>::register_type;
+    using From_reg = typename batch<From, A>::register_type;
+    static_assert(sizeof(To_reg) == sizeof(From_reg), "bitcast between registers of different widths");
+    return batch<To, A>((To_reg)(From_reg)(x));
+  } else
 #endif
+  {
+#if XSIMD_VERSION_MAJOR < 11
+    return xsimd::bitwise_cast<batch<To, A>>(x);
+#else
+    return xsimd::bitwise_cast<To>(x);
+#endif
+  }
 }
 
 /// batch_bool<float> -> batch_bool<int32_t> (and back), same lane count.
