@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/analysis/calibration_checks.hpp"
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/metrics.hpp"
@@ -45,6 +46,7 @@
 #include "qkern/core/layout.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 /// Thresholds of the domain checks. Defaults are justified in docs/doctor.md from measurements on
@@ -535,4 +537,5 @@ inline ImageCheck check_images(const float* images, std::size_t count, const Ima
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/layer_checks.hpp"
 #include "qkern/analysis/metrics.hpp"
@@ -33,6 +34,7 @@
 #include "qkern/quantize.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 struct RangeCheckOptions {
@@ -219,4 +221,5 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/calib/fit_entropy.hpp"
 #include "qkern/calib/fit_l2_search.hpp"
 #include "qkern/calib/fit_mse.hpp"
@@ -34,6 +35,7 @@
 #include "qkern/core/choose_params.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 enum class FitMethod : std::uint8_t { minmax, percentile, mse, entropy, l2_search, sqnr };
 
@@ -183,4 +185,5 @@ inline ChannelQuantParams fit_params(const std::vector<HistogramView>& hists, Fi
   return cp;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

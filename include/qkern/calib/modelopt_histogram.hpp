@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
@@ -44,6 +45,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 namespace torch113 {
 
@@ -345,4 +347,5 @@ class ModelOptHistogramCalibrator {
   ValueCounts counts_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/serialization.hpp"
@@ -30,6 +31,7 @@
 #include "qkern/minmax.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 inline void write_minmax(BlobWriter& w, const MinMax& m) {
@@ -408,4 +410,5 @@ class PerChannelHistogramObserver {
   ChannelStreamingHistogram hist_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
@@ -37,6 +38,7 @@
 #include "qkern/core/params.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Everything a tool decides about turning statistics into quantization parameters.
 struct Preset {
@@ -242,4 +244,5 @@ inline Preset tflite_weights() {
 }
 
 }  // namespace presets
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern
