@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/three_way.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {

@@ -23,12 +23,12 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/layer_checks.hpp"
 #include "qkern/analysis/metrics.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/quantize.hpp"

@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {

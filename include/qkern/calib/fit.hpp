@@ -24,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/fit_entropy.hpp"
 #include "qkern/calib/fit_l2_search.hpp"
 #include "qkern/calib/fit_mse.hpp"
@@ -32,6 +31,7 @@
 #include "qkern/calib/fit_sqnr.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/percentile.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 
 namespace qkern {

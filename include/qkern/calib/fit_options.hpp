@@ -10,9 +10,9 @@
 #include <limits>
 #include <string>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/percentile.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/error.hpp"
 

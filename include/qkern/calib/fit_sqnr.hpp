@@ -25,8 +25,8 @@
 #include <limits>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {

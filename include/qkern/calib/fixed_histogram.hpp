@@ -29,10 +29,10 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"

@@ -34,11 +34,11 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/torch_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/strict_float.hpp"
 #include "qkern/core/value_stats.hpp"

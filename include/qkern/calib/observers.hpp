@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/serialization.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/minmax.hpp"
 

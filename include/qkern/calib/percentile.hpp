@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/select.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {

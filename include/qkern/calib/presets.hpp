@@ -29,11 +29,11 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/params.hpp"
 

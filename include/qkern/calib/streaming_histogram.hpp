@@ -36,9 +36,9 @@
 #include <string>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/serialization.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"

@@ -36,9 +36,9 @@
 #include <utility>
 #include <vector>
 
-#include "qkern/core/abi.hpp"
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/strict_float.hpp"

@@ -15,8 +15,9 @@
 // whose name spells, one digit each, every predefined macro that changes what the compiler may emit
 // or how it rounds (the ISA extensions, -ffast-math / -ffinite-math-only), and whether qkern throws
 // or calls the error handler (QKERN_NO_EXCEPTIONS). E.g. -march=x86-64 gives
-// qkern_abi_x86_1100000_000000000_00000_000000000_fp000, -march=x86-64-v4 sets the first four groups. TUs with the same flags share one copy as before; TUs with different flags never
-// share a symbol. The namespace is inline, so user code still writes qkern::choose_params.
+// qkern_abi_x86_1100000_000000000_00000_000000000_fp000, -march=x86-64-v4 sets the first four groups. TUs with the same
+// flags share one copy as before; TUs with different flags never share a symbol. The namespace is inline, so user code
+// still writes qkern::choose_params.
 //
 // Exempt (outside the ABI namespace, one name in every TU): the runtime-dispatch interface, i.e. the
 // kernel tag types (qkern::kernels::*), qkern::dispatch::ArchKernel and every type in a kernel's
@@ -210,20 +211,19 @@
 #else
 #define QKERN_ABI_D_GFNI 0
 #endif
-#define QKERN_ABI_NAME_X86(s, s2, s3, ss3, s41, s42, pc, avx, avx2, fma, f16c, bmi, bmi2, lz, movbe, amd, f, cd, bw, dq, \
-                           vl, vnni, bf16, fp16, vbmi, vbmi2, ifma, bits, avxvnni, gfni, fm, fin, nx)                      \
-  qkern_abi_x86_##s##s2##s3##ss3##s41##s42##pc##_##avx##avx2##fma##f16c##bmi##bmi2##lz##movbe##amd##_##f##cd##bw##dq##vl## \
-      _##vnni##bf16##fp16##vbmi##vbmi2##ifma##bits##avxvnni##gfni##_fp##fm##fin##nx
+#define QKERN_ABI_NAME_X86(s, s2, s3, ss3, s41, s42, pc, avx, avx2, fma, f16c, bmi, bmi2, lz, movbe, amd, f, cd, bw, \
+                           dq, vl, vnni, bf16, fp16, vbmi, vbmi2, ifma, bits, avxvnni, gfni, fm, fin, nx)            \
+  qkern_abi_x86_##s##s2##s3##ss3##s41##s42##pc##_##avx##avx2##fma##f16c##bmi##bmi2##lz##movbe##amd##_##f##cd##bw##dq##vl##_##vnni##bf16##fp16##vbmi##vbmi2##ifma##bits##avxvnni##gfni##_fp##fm##fin##nx
 #define QKERN_ABI_NAME_X86_I(...) QKERN_ABI_NAME_X86(__VA_ARGS__)
-#define QKERN_ABI_NS                                                                                                  \
-  QKERN_ABI_NAME_X86_I(QKERN_ABI_D_SSE, QKERN_ABI_D_SSE2, QKERN_ABI_D_SSE3, QKERN_ABI_D_SSSE3, QKERN_ABI_D_SSE4_1,   \
-                       QKERN_ABI_D_SSE4_2, QKERN_ABI_D_POPCNT, QKERN_ABI_D_AVX, QKERN_ABI_D_AVX2, QKERN_ABI_D_FMA,    \
-                       QKERN_ABI_D_F16C, QKERN_ABI_D_BMI, QKERN_ABI_D_BMI2, QKERN_ABI_D_LZCNT, QKERN_ABI_D_MOVBE,      \
-                       QKERN_ABI_D_AMD, QKERN_ABI_D_AVX512F, QKERN_ABI_D_AVX512CD, QKERN_ABI_D_AVX512BW,               \
-                       QKERN_ABI_D_AVX512DQ, QKERN_ABI_D_AVX512VL, QKERN_ABI_D_AVX512VNNI, QKERN_ABI_D_AVX512BF16,     \
-                       QKERN_ABI_D_AVX512FP16, QKERN_ABI_D_AVX512VBMI, QKERN_ABI_D_AVX512VBMI2, QKERN_ABI_D_AVX512IFMA, \
-                       QKERN_ABI_D_AVX512BITS, QKERN_ABI_D_AVXVNNI, QKERN_ABI_D_GFNI, QKERN_ABI_D_FASTMATH,            \
-                       QKERN_ABI_D_FINITE, QKERN_ABI_D_NOEXC)
+#define QKERN_ABI_NS                                                                                               \
+  QKERN_ABI_NAME_X86_I(QKERN_ABI_D_SSE, QKERN_ABI_D_SSE2, QKERN_ABI_D_SSE3, QKERN_ABI_D_SSSE3, QKERN_ABI_D_SSE4_1, \
+                       QKERN_ABI_D_SSE4_2, QKERN_ABI_D_POPCNT, QKERN_ABI_D_AVX, QKERN_ABI_D_AVX2, QKERN_ABI_D_FMA, \
+                       QKERN_ABI_D_F16C, QKERN_ABI_D_BMI, QKERN_ABI_D_BMI2, QKERN_ABI_D_LZCNT, QKERN_ABI_D_MOVBE,  \
+                       QKERN_ABI_D_AMD, QKERN_ABI_D_AVX512F, QKERN_ABI_D_AVX512CD, QKERN_ABI_D_AVX512BW,           \
+                       QKERN_ABI_D_AVX512DQ, QKERN_ABI_D_AVX512VL, QKERN_ABI_D_AVX512VNNI, QKERN_ABI_D_AVX512BF16, \
+                       QKERN_ABI_D_AVX512FP16, QKERN_ABI_D_AVX512VBMI, QKERN_ABI_D_AVX512VBMI2,                    \
+                       QKERN_ABI_D_AVX512IFMA, QKERN_ABI_D_AVX512BITS, QKERN_ABI_D_AVXVNNI, QKERN_ABI_D_GFNI,      \
+                       QKERN_ABI_D_FASTMATH, QKERN_ABI_D_FINITE, QKERN_ABI_D_NOEXC)
 
 #elif defined(__aarch64__) || defined(_M_ARM64) || defined(__arm__)
 #if defined(__ARM_NEON)
@@ -284,15 +284,16 @@
 #define QKERN_ABI_NAME_ARM(neon, fma, lse, crc, rdm, dot, i8mm, fp16, bf16, sve, sve2, fm, fin, nx) \
   qkern_abi_arm_##neon##fma##lse##crc##rdm##_##dot##i8mm##fp16##bf16##_##sve##sve2##_fp##fm##fin##nx
 #define QKERN_ABI_NAME_ARM_I(...) QKERN_ABI_NAME_ARM(__VA_ARGS__)
-#define QKERN_ABI_NS                                                                                                \
-  QKERN_ABI_NAME_ARM_I(QKERN_ABI_D_NEON, QKERN_ABI_D_AFMA, QKERN_ABI_D_LSE, QKERN_ABI_D_CRC32, QKERN_ABI_D_RDM,     \
+#define QKERN_ABI_NS                                                                                               \
+  QKERN_ABI_NAME_ARM_I(QKERN_ABI_D_NEON, QKERN_ABI_D_AFMA, QKERN_ABI_D_LSE, QKERN_ABI_D_CRC32, QKERN_ABI_D_RDM,    \
                        QKERN_ABI_D_DOTPROD, QKERN_ABI_D_I8MM, QKERN_ABI_D_FP16, QKERN_ABI_D_BF16, QKERN_ABI_D_SVE, \
                        QKERN_ABI_D_SVE2, QKERN_ABI_D_FASTMATH, QKERN_ABI_D_FINITE, QKERN_ABI_D_NOEXC)
 
 #else
 // Other processors: qkern runs its scalar reference there; only the floating-point mode is encoded.
-#define QKERN_ABI_NS \
-  QKERN_ABI_CAT(QKERN_ABI_CAT(QKERN_ABI_CAT(qkern_abi_generic_fp, QKERN_ABI_D_FASTMATH), QKERN_ABI_D_FINITE), QKERN_ABI_D_NOEXC)
+#define QKERN_ABI_NS                                                                                          \
+  QKERN_ABI_CAT(QKERN_ABI_CAT(QKERN_ABI_CAT(qkern_abi_generic_fp, QKERN_ABI_D_FASTMATH), QKERN_ABI_D_FINITE), \
+                QKERN_ABI_D_NOEXC)
 #endif
 
 /// For functions of the exempt (dispatch-interface) types that are not templates on the arch: never

@@ -135,7 +135,8 @@ int workload(Digest& d) {
 
   // Tensor files: a .npy image written and parsed in memory.
   const std::vector<std::size_t> shape{3, channels, inner};
-  const std::string image = qkern::io::detail::npy_image(qkern::io::TensorRef{"x", qkern::io::ElementType::f32, shape, x.data()}, "x");
+  const std::string image =
+      qkern::io::detail::npy_image(qkern::io::TensorRef{"x", qkern::io::ElementType::f32, shape, x.data()}, "x");
   const qkern::io::TensorView t = qkern::io::parse_npy(image.data(), image.size(), "mem.npy", "x");
   std::vector<float> y(t.element_count());
   t.to_float32(y.data());
