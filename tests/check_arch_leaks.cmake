@@ -11,6 +11,11 @@
 # everything templated on Arch below them). Plain inline helpers, std:: instantiations, and xsimd
 # internals for a *different* arch (e.g. simd_register<float, xsimd::sse2> in the sse4_2 TU) all fail.
 #
+# Also allowed: symbols in qkern's ABI namespace (core/abi.hpp: qkern::qkern_abi_<digits>::..., e.g.
+# the scalar reference or error helpers a kernel calls), whose name encodes the flags the TU was
+# compiled with. Each object must use exactly one ABI namespace and no two arch objects the same one,
+# so such a symbol can only ever be shared with code compiled for the same instruction sets.
+#
 # One exception, aarch64 only: xsimd 8.1's neon kernels take the addresses of its own non-template
 # inline wrappers (xsimd::kernel::wrap::vaddq_s32 and so on, one NEON intrinsic each), so every
 # neon TU emits them. They are accepted only when their machine code (OBJDUMP -d) is identical in
@@ -39,6 +44,7 @@ endif()
 
 set(_leaks "")
 set(_checked "")
+set(_abi_seen "")
 foreach(_obj IN LISTS _objects)
   get_filename_component(_name "${_obj}" NAME)
   if(NOT _name MATCHES "^qkern_kernels_([a-z0-9_]+)\\.cpp\\.o(bj)?$")
@@ -60,6 +66,7 @@ foreach(_obj IN LISTS _objects)
   string(REPLACE "\n" ";" _lines "${_out}")
   set(_own 0)
   set(_has_wrap 0)
+  set(_abi_ns "")
   foreach(_line IN LISTS _lines)
     if(NOT _line MATCHES "^[0-9a-fA-F]* *([TWi]) (.*)$")
       continue()
@@ -71,7 +78,23 @@ foreach(_obj IN LISTS _objects)
       continue()
     endif()
     string(FIND "${_sym}" "${_tag}" _pos)
-    if(_pos EQUAL -1 AND _arch MATCHES "^neon64" AND _sym MATCHES "^xsimd::kernel::wrap::")
+    set(_in_abi 0)
+    if(_pos EQUAL -1 AND _sym MATCHES "qkern::(qkern_abi_[a-z0-9_]+)::")
+      set(_ns "${CMAKE_MATCH_1}")
+      if(NOT _abi_ns)
+        set(_abi_ns "${_ns}")
+      endif()
+      if(_ns STREQUAL _abi_ns)
+        set(_in_abi 1)
+      else()
+        string(APPEND _leaks "  ${_arch}: ${_sym} (a second ABI namespace ${_ns} besides ${_abi_ns})\n")
+        set(_in_abi 2)
+      endif()
+    endif()
+    if(_in_abi EQUAL 1)
+      math(EXPR _own "${_own} + 1")
+    elseif(_in_abi EQUAL 2)
+    elseif(_pos EQUAL -1 AND _arch MATCHES "^neon64" AND _sym MATCHES "^xsimd::kernel::wrap::")
       set(_has_wrap 1)
     elseif(_pos EQUAL -1)
       string(APPEND _leaks "  ${_arch}: ${_sym}\n")
@@ -81,6 +104,13 @@ foreach(_obj IN LISTS _objects)
   endforeach()
   if(_own EQUAL 0)
     message(FATAL_ERROR "${_obj}: no code symbol tagged ${_tag} at all (is this a qkern dispatch TU?)")
+  endif()
+  if(_abi_ns)
+    list(FIND _abi_seen "${_abi_ns}" _dup)
+    if(NOT _dup EQUAL -1)
+      string(APPEND _leaks "  ${_arch}: ABI namespace ${_abi_ns} is also another arch object's\n")
+    endif()
+    list(APPEND _abi_seen "${_abi_ns}")
   endif()
   list(APPEND _checked "${_arch} (${_own} symbols)")
   if(_has_wrap)

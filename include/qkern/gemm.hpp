@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/kernels/kernel_list.hpp"
 #include "qkern/reference/gemm.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Largest K for which the int32 accumulation is exact whatever the data: |a * b| <= 128 * 128
 /// (s8 x s8) or 255 * 128 (u8 x s8) per product.
@@ -121,4 +123,5 @@ inline void gemm_u8s8_s32(std::size_t M, std::size_t N, std::size_t K, const std
   gemm_u8s8_s32(M, A, lda, PackedB(K, N, B, ldb), C, ldc, options);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <string>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 inline std::size_t packed_int4_size(std::size_t n) { return (n + 1) / 2; }
 
@@ -52,4 +54,5 @@ inline void unpack_uint4(const std::uint8_t* packed, std::uint8_t* codes, std::s
   for (std::size_t i = 0; i < n; ++i) codes[i] = static_cast<std::uint8_t>((packed[i / 2] >> (4 * (i % 2))) & 0x0F);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -9,12 +9,14 @@
 #include <limits>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/kernels/kernel_list.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Min and max of the finite values of x[0, n).
 inline MinMax minmax(const float* x, std::size_t n) {
@@ -90,4 +92,5 @@ inline std::vector<AbsMax> absmax(const float* x, const ChannelLayout& layout) {
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

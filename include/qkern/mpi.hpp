@@ -29,7 +29,9 @@
 
 #include "qkern/core/error.hpp"
 
-namespace qkern::mpi {
+namespace qkern {
+inline namespace QKERN_ABI_NS {
+namespace mpi {
 namespace detail {
 
 inline void check(int rc, const char* call) {
@@ -124,4 +126,6 @@ Observer allreduce(const Observer& local, MPI_Comm comm = MPI_COMM_WORLD) {
   return Observer::deserialize(blob);
 }
 
-}  // namespace qkern::mpi
+}  // namespace mpi
+}  // namespace QKERN_ABI_NS
+}  // namespace qkern

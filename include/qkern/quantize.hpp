@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"
@@ -24,6 +25,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 template <class Q>
@@ -184,4 +186,5 @@ inline void fake_quantize(const float* x, float* y, const ChannelLayout& layout,
   dispatch::select<kernels::f32_fake_quantize_channels>()(x, y, layout, k.view);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"
 #include "qkern/core/strict_float.hpp"
@@ -27,6 +28,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Per-channel parameters with float64 scales (PyTorch's per-channel scale type) and PyTorch's
 /// arithmetic (quantize multiplies by the float32 reciprocal, ties to even).
@@ -95,4 +97,5 @@ void dequantize(const Q* q, float* x, const ChannelLayout& layout, const Channel
     }
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/requantize_params.hpp"
@@ -23,6 +24,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 template <class Q>
@@ -169,4 +171,5 @@ inline BiasQuantizeReport quantize_bias(const float* bias, std::int32_t* out, st
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -33,11 +33,13 @@
 #include <vector>
 
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/minmax.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 enum class FindingKind : std::uint8_t {
@@ -452,4 +454,5 @@ inline std::string format_findings(const std::vector<Finding>& findings) {
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -19,7 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 enum class Suspect : std::uint8_t { emulation = 1, calibration = 2, evaluation = 3, ranges = 4 };
@@ -103,4 +106,5 @@ inline Severity verdict(const std::vector<Diagnosis>& ds, Suspect s) {
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

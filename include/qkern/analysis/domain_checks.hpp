@@ -41,10 +41,12 @@
 #include "qkern/analysis/calibration_checks.hpp"
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 /// Thresholds of the domain checks. Defaults are justified in docs/doctor.md from measurements on
@@ -535,4 +537,5 @@ inline ImageCheck check_images(const float* images, std::size_t count, const Ima
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -24,9 +24,11 @@
 
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 struct EmulationCheckOptions {
@@ -193,4 +195,5 @@ inline EmulationCheck check_emulation(const float* original, const float* emulat
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"
@@ -28,6 +29,7 @@
 #include "qkern/quantize.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 /// Default range-spread ratio above which a layer is flagged.
@@ -280,4 +282,5 @@ class LayerNoiseTable {
 };
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

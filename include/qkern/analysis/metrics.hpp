@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/metric_sums.hpp"
@@ -32,6 +33,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 /// Which SQNR formula to report.
@@ -181,4 +183,5 @@ inline std::string describe(const ErrorMetrics& m) {
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

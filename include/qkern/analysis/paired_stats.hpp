@@ -28,9 +28,11 @@
 
 #include "qkern/analysis/diagnosis.hpp"
 #include "qkern/analysis/three_way.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 struct PairedStatsOptions {
@@ -331,4 +333,5 @@ ThreeWayStatistics three_way_statistics(const std::vector<Output>& reference_out
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -28,11 +28,13 @@
 #include "qkern/analysis/metrics.hpp"
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/quantize.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 struct RangeCheckOptions {
@@ -219,4 +221,5 @@ inline RangeCheck check_ranges(const std::string& layer, const float* activation
 }
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -20,9 +20,11 @@
 #include <vector>
 
 #include "qkern/analysis/metrics.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace analysis {
 
 /// The label every report prints next to the reference-vs-quantized metrics.
@@ -188,4 +190,5 @@ struct TopKAccuracy {
 };
 
 }  // namespace analysis
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

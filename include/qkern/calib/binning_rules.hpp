@@ -24,10 +24,12 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/strict_float.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 namespace torch113 {
 
@@ -189,4 +191,5 @@ class ToolBinning {
   std::vector<float> edges_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -31,9 +31,11 @@
 #include "qkern/calib/fit_sqnr.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/percentile.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 enum class FitMethod : std::uint8_t { minmax, percentile, mse, entropy, l2_search, sqnr };
 
@@ -183,4 +185,5 @@ inline ChannelQuantParams fit_params(const std::vector<HistogramView>& hists, Fi
   return cp;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

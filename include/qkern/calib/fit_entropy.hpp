@@ -27,9 +27,11 @@
 #include <vector>
 
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Entropy (KL) threshold of a histogram of |x| (lo >= 0). Throws InvalidArgument naming "hist"
 /// when lo < 0 (the method is defined on |x| only) and "options.start_bin" when start_bin > bins
@@ -101,4 +103,5 @@ inline FitRange fit_entropy(const HistogramView& hist, const FitOptions& options
                                  "ModelOpt HistogramCalibrator 'entropy' (TensorRT KL)");
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -24,9 +24,11 @@
 #include <vector>
 
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 // PyTorch's _compute_quantization_error(next_start_bin, next_end_bin) in float64.
@@ -115,4 +117,5 @@ inline FitRange fit_l2_search(const HistogramView& hist, const FitOptions& optio
   return {mn, mx, who};
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

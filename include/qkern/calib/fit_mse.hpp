@@ -24,9 +24,11 @@
 #include <vector>
 
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 // ModelOpt's error for one candidate amax over bin centres with nonzero counts.
@@ -152,4 +154,5 @@ inline FitRange fit_mse(const HistogramView& hist, const FitOptions& options) {
                                              : detail::fit_mse_affine(hist, options);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

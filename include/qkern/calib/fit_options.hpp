@@ -12,10 +12,12 @@
 
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/percentile.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Options of the histogram fitting methods (each method reads the fields it documents).
 struct FitOptions {
@@ -109,4 +111,5 @@ inline void for_each_power_of_two_threshold(double bound, double lo_amax, double
 }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

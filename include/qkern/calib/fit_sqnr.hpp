@@ -26,9 +26,11 @@
 #include <vector>
 
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 struct SqnrBins {
@@ -121,4 +123,5 @@ inline FitRange fit_sqnr(const HistogramView& hist, const FitOptions& options) {
   return {lo, lo + detail::fp_mul(num_steps, best_delta), "AIMET v2 SqnrEncodingAnalyzer (asymmetric, float64)"};
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -32,6 +32,7 @@
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"
@@ -40,6 +41,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 // The binning of [lo, hi] in `bins` bins, validated: InvalidArgument naming "bins", "lo" or "hi".
@@ -302,4 +304,5 @@ class ChannelFixedHistogram {
   std::vector<std::uint64_t> slots_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -8,9 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/fp.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// `bins` uniform bins over [lo, hi]: bin i covers [lo + i*w, lo + (i+1)*w) with w = (hi - lo) / bins,
 /// the last bin closed. For histograms of |x|, lo is 0. Counts are 64-bit. Values outside the range
@@ -51,4 +53,5 @@ struct HistogramView {
   }
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

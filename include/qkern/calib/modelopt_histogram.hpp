@@ -38,12 +38,14 @@
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/torch_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/strict_float.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 namespace torch113 {
 
@@ -345,4 +347,5 @@ class ModelOptHistogramCalibrator {
   ValueCounts counts_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

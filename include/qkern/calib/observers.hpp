@@ -26,10 +26,12 @@
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/serialization.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/minmax.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 inline void write_minmax(BlobWriter& w, const MinMax& m) {
@@ -408,4 +410,5 @@ class PerChannelHistogramObserver {
   ChannelStreamingHistogram hist_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -15,9 +15,11 @@
 
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/select.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// A percentile estimated from a histogram. `lower <= value <= upper`, and the exact percentile
 /// of the binned values (numpy 'linear' definition over the values the histogram counted) lies in
@@ -182,4 +184,5 @@ inline std::vector<PercentileRange> percentile_range(const std::vector<Histogram
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -33,10 +33,12 @@
 #include "qkern/calib/fit.hpp"
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/streaming_histogram.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/params.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Everything a tool decides about turning statistics into quantization parameters.
 struct Preset {
@@ -242,4 +244,5 @@ inline Preset tflite_weights() {
 }
 
 }  // namespace presets
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/kernels/kernel_list.hpp"
@@ -31,6 +32,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// An exact percentile of raw data and what the data held.
 struct ExactPercentile {
@@ -363,4 +365,5 @@ inline ExactPercentile percentile_exact(const float* x, std::size_t n, double pe
   return percentiles_exact(x, n, {percentile}).front();
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// What a serialized blob holds (its kind code).
 enum class StatisticKind : std::uint16_t {
@@ -148,4 +150,5 @@ class BlobReader {
 };
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -38,6 +38,7 @@
 
 #include "qkern/calib/histogram_view.hpp"
 #include "qkern/calib/serialization.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"
@@ -46,6 +47,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// What a histogram bins: the values themselves, or their magnitudes |x| (TensorRT/ModelOpt style,
 /// for symmetric fitting). Non-finite values are counted by kind in either mode.
@@ -522,4 +524,5 @@ class ChannelStreamingHistogram {
   detail::GridHistogramSet set_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

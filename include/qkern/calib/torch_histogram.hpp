@@ -38,6 +38,7 @@
 
 #include "qkern/calib/binning_rules.hpp"
 #include "qkern/calib/fit_options.hpp"
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/strict_float.hpp"
@@ -45,6 +46,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 namespace torch113 {
 
@@ -422,4 +424,5 @@ class TorchHistogramObserver {
   ValueCounts counts_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/choose_params.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
@@ -22,6 +23,7 @@
 #include "qkern/quantize.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 enum class WeightSearchCriterion : std::uint8_t {
   mse,   ///< sum over the channel of (fake_quant(x) - x)^2
@@ -123,4 +125,5 @@ inline WeightSearchResult search_weight_params(const float* w, const ChannelLayo
   return res;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/dtype.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/params.hpp"
@@ -21,6 +22,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 enum class Scheme : std::uint8_t {
   affine,     ///< scale and zero point cover [min(min,0), max(max,0)]
@@ -388,4 +390,5 @@ inline ChannelQuantParams choose_params(const std::vector<MinMax>& ranges, DType
   return cp;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -7,7 +7,10 @@
 #include <limits>
 #include <type_traits>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// A quantized element type. int4/uint4 are held one code per byte (int8_t / uint8_t storage);
 /// pack_int4 / unpack_int4 convert to and from two codes per byte.
@@ -158,4 +161,5 @@ constexpr bool stored_in(DType t) {
   return false;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -20,6 +20,7 @@
 #include <string>
 #include <type_traits>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/fp.hpp"
 
 /// 1 when qkern reports errors through the error handler instead of exceptions. Defaults to 1
@@ -35,14 +36,19 @@
 
 namespace qkern {
 
+// The exception types and the handler slot are outside the ABI namespace (core/abi.hpp): one type
+// and one slot for every translation unit, whatever its flags, so a catch anywhere sees what any TU
+// throws. Their non-virtual members are always inlined.
+
 /// A public function was given an argument it cannot accept (bad scale, range, axis, size...).
 /// `argument()` names the offending parameter; what() is a full sentence that also names it.
 class InvalidArgument : public std::invalid_argument {
  public:
-  InvalidArgument(std::string argument, const std::string& reason)
+  QKERN_ALWAYS_INLINE InvalidArgument(std::string argument, const std::string& reason)
       : std::invalid_argument("qkern: invalid argument '" + argument + "': " + reason),
         argument_(std::move(argument)) {}
-  const std::string& argument() const noexcept { return argument_; }
+  QKERN_ALWAYS_INLINE InvalidArgument(const InvalidArgument&) = default;
+  QKERN_ALWAYS_INLINE const std::string& argument() const noexcept { return argument_; }
 
  private:
   std::string argument_;
@@ -52,7 +58,8 @@ class InvalidArgument : public std::invalid_argument {
 /// serialized blob). Distinct from InvalidArgument: the call was well formed, the data was not.
 class DataError : public std::runtime_error {
  public:
-  explicit DataError(const std::string& what) : std::runtime_error("qkern: " + what) {}
+  QKERN_ALWAYS_INLINE explicit DataError(const std::string& what) : std::runtime_error("qkern: " + what) {}
+  QKERN_ALWAYS_INLINE DataError(const DataError&) = default;
 };
 
 /// Which exception an error would have thrown.
@@ -64,11 +71,15 @@ enum class ErrorKind : unsigned char { invalid_argument, data_error };
 /// program with exceptions) throw.
 using ErrorHandler = void (*)(ErrorKind kind, const char* argument, const char* message);
 
+/// The process-wide handler slot (internal): data only, one object for every translation unit of
+/// the program whatever its flags (outside the ABI namespace, see core/abi.hpp).
+struct ErrorHandlerSlot {
+  static inline std::atomic<ErrorHandler> handler{nullptr};
+};
+
+inline namespace QKERN_ABI_NS {
 namespace detail {
-inline std::atomic<ErrorHandler>& error_handler_slot() {
-  static std::atomic<ErrorHandler> handler{nullptr};
-  return handler;
-}
+inline std::atomic<ErrorHandler>& error_handler_slot() { return ErrorHandlerSlot::handler; }
 }  // namespace detail
 
 /// Installs `handler` (nullptr: none, errors print the message to stderr and abort) and returns the
@@ -142,4 +153,5 @@ inline void require_valid_scale(double scale, const char* argument) {
 }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -21,7 +21,10 @@
 #include <cstring>
 #include <type_traits>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 /// Rounding barrier (see the file comment). Identity on the value; works for float and double.
@@ -112,4 +115,5 @@ inline bool is_inf(float x) noexcept { return (float_bits(x) & 0x7fffffffu) == 0
 inline bool is_inf(double x) noexcept { return (double_bits(x) & 0x7fffffffffffffffull) == 0x7ff0000000000000ull; }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

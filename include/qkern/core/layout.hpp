@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
 
+/// (A kernel-signature type: outside the ABI namespace, members always inlined; core/abi.hpp.)
 /// A contiguous row-major tensor seen as outer x channels x inner, the channel axis in the middle.
 /// NCHW with axis 1 is {N, C, H*W}; NHWC with axis 3 is {N*H*W, C, 1}; OIHW weights with axis 0
 /// are {1, O, I*H*W}. Element (o, c, i) is at offset (o * channels + c) * inner + i.
@@ -20,11 +22,11 @@ struct ChannelLayout {
   std::size_t channels = 1;
   std::size_t inner = 1;
 
-  std::size_t size() const { return outer * channels * inner; }
+  QKERN_ALWAYS_INLINE std::size_t size() const { return outer * channels * inner; }
 
   /// Layout of `shape` with the channel axis `axis`. A negative axis counts from the end, as in
   /// ONNX ([-rank, rank-1]). Throws InvalidArgument naming "axis" when it is out of range.
-  static ChannelLayout from_shape(const std::vector<std::size_t>& shape, int axis) {
+  QKERN_ALWAYS_INLINE static ChannelLayout from_shape(const std::vector<std::size_t>& shape, int axis) {
     const int rank = static_cast<int>(shape.size());
     if (rank == 0) detail::throw_invalid("shape", "per-channel work needs a tensor of rank >= 1");
     if (axis < -rank || axis >= rank)

@@ -9,9 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/value_stats.hpp"
 
 namespace qkern {
+
+// Kernel-signature types: outside the ABI namespace, members always inlined (core/abi.hpp).
 
 /// Number of double accumulators every metric sum is split over, whatever the vector width: element
 /// i of a run goes to accumulator i % kMetricLanes and the accumulators are combined by the fixed
@@ -35,11 +38,11 @@ struct MetricSums {
   ValueCounts test;            ///< every test value by kind
 
   /// Pairs left out because the reference or the test value (or both) was non-finite.
-  std::uint64_t skipped() const { return reference.total() - compared; }
+  QKERN_ALWAYS_INLINE std::uint64_t skipped() const { return reference.total() - compared; }
 
   /// Adds o's sums to these (in that order: this + o), maxes the max, adds the counts. Merging is
   /// deterministic; the sums of a split input differ from one pass only in the last bits.
-  MetricSums& merge(const MetricSums& o) {
+  QKERN_ALWAYS_INLINE MetricSums& merge(const MetricSums& o) {
     sum_ref_sq += o.sum_ref_sq;
     sum_test_sq += o.sum_test_sq;
     sum_err_sq += o.sum_err_sq;
@@ -61,7 +64,7 @@ struct OutsideCounts {
   std::uint64_t above = 0;  ///< finite values > hi
   ValueCounts counts;       ///< every value by kind
 
-  friend bool operator==(const OutsideCounts& a, const OutsideCounts& b) {
+  QKERN_ALWAYS_INLINE friend bool operator==(const OutsideCounts& a, const OutsideCounts& b) {
     return a.below == b.below && a.above == b.above && a.counts == b.counts;
   }
 };

@@ -10,11 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/dtype.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// How a value is rounded to an integer code.
 enum class Rounding : std::uint8_t {
@@ -151,4 +153,5 @@ inline void validate(const ChannelQuantParams& p, const ChannelLayout& layout) {
   }
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -24,9 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// The rounding family of a requantization (see the file comment for each exact definition).
 enum class RequantizeRounding : std::uint8_t {
@@ -185,4 +187,5 @@ inline void validate_requantize_range(std::int32_t zp, std::int32_t qmin, std::i
 }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

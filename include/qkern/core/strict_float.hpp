@@ -16,7 +16,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace strict {
 
 template <class T>
@@ -128,4 +131,5 @@ inline bool less(T a, T b) {
 }
 
 }  // namespace strict
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

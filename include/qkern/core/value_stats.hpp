@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <limits>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 /// True when a + b fits in 64 bits.
@@ -25,6 +27,10 @@ inline std::uint64_t add_counts(std::uint64_t a, std::uint64_t b) {
 }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
+
+// ValueCounts, MinMax and AbsMax appear in kernel signatures: outside the ABI namespace (one name for
+// the runtime-dispatch interface), so their members are always inlined (core/abi.hpp).
 
 /// How many values a statistic saw, by kind. Merge by adding.
 struct ValueCounts {
@@ -33,20 +39,20 @@ struct ValueCounts {
   std::uint64_t pos_inf = 0;
   std::uint64_t neg_inf = 0;
 
-  std::uint64_t total() const { return finite + nan + pos_inf + neg_inf; }
+  QKERN_ALWAYS_INLINE std::uint64_t total() const { return finite + nan + pos_inf + neg_inf; }
   /// Values left out of the statistic (NaN and +-Inf).
-  std::uint64_t skipped() const { return nan + pos_inf + neg_inf; }
+  QKERN_ALWAYS_INLINE std::uint64_t skipped() const { return nan + pos_inf + neg_inf; }
   /// True when total() does not wrap (always, for counts qkern produced).
-  bool total_fits() const {
+  QKERN_ALWAYS_INLINE bool total_fits() const {
     return detail::counts_fit(finite, nan) && detail::counts_fit(finite + nan, pos_inf) &&
            detail::counts_fit(finite + nan + pos_inf, neg_inf);
   }
   /// The total, or a DataError when it does not fit in 64 bits.
-  std::uint64_t checked_total() const {
+  QKERN_ALWAYS_INLINE std::uint64_t checked_total() const {
     return detail::add_counts(detail::add_counts(detail::add_counts(finite, nan), pos_inf), neg_inf);
   }
   /// Adds o's counts. Throws DataError (and changes nothing) when the total would exceed 2^64 - 1.
-  ValueCounts& operator+=(const ValueCounts& o) {
+  QKERN_ALWAYS_INLINE ValueCounts& operator+=(const ValueCounts& o) {
     detail::add_counts(checked_total(), o.checked_total());
     finite += o.finite;
     nan += o.nan;
@@ -54,7 +60,7 @@ struct ValueCounts {
     neg_inf += o.neg_inf;
     return *this;
   }
-  friend bool operator==(const ValueCounts& a, const ValueCounts& b) {
+  QKERN_ALWAYS_INLINE friend bool operator==(const ValueCounts& a, const ValueCounts& b) {
     return a.finite == b.finite && a.nan == b.nan && a.pos_inf == b.pos_inf && a.neg_inf == b.neg_inf;
   }
 };
@@ -67,9 +73,9 @@ struct MinMax {
   float max = -std::numeric_limits<float>::infinity();
   ValueCounts counts;
 
-  bool has_finite() const { return counts.finite != 0; }
+  QKERN_ALWAYS_INLINE bool has_finite() const { return counts.finite != 0; }
   /// Throws DataError (and changes nothing) when the merged counts would exceed 2^64 - 1.
-  MinMax& merge(const MinMax& o) {
+  QKERN_ALWAYS_INLINE MinMax& merge(const MinMax& o) {
     counts += o.counts;
     min = o.min < min ? o.min : min;
     max = o.max > max ? o.max : max;
@@ -82,8 +88,8 @@ struct AbsMax {
   float value = 0.0f;
   ValueCounts counts;
 
-  bool has_finite() const { return counts.finite != 0; }
-  AbsMax& merge(const AbsMax& o) {
+  QKERN_ALWAYS_INLINE bool has_finite() const { return counts.finite != 0; }
+  QKERN_ALWAYS_INLINE AbsMax& merge(const AbsMax& o) {
     counts += o.counts;
     value = o.value > value ? o.value : value;
     return *this;

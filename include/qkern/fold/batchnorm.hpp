@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/fold/weight_layout.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// BatchNorm in inference mode: y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel.
 /// An empty `gamma` means gamma = 1 and an empty `beta` means beta = 0 (BatchNorm without affine
@@ -194,4 +196,5 @@ inline FoldedWeights fold_batchnorm(const float* weight, const WeightSpec& spec,
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/fold/batchnorm.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// What the layer does at its borders. The forward fold is exact only when every tap of the kernel
 /// reads a real input value.
@@ -84,4 +86,5 @@ inline FoldedWeights fold_batchnorm_forward(const float* weight, const WeightSpe
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -13,12 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/fold/weight_layout.hpp"
 #include "qkern/minmax.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Range of one output channel's weights (finite values only; NaN / Inf counted in range.counts).
 struct ChannelRange {
@@ -120,4 +122,5 @@ inline std::string format_fold_range_report(const FoldRangeReport& r) {
   return s;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

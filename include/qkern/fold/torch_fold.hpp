@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/strict_float.hpp"
 #include "qkern/fold/batchnorm.hpp"
@@ -24,6 +25,7 @@
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Whose arithmetic a BatchNorm fold uses.
 enum class FoldArithmetic : std::uint8_t {
@@ -85,4 +87,5 @@ inline FoldedWeights fold_batchnorm(const float* weight, const WeightSpec& spec,
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 #include "qkern/core/layout.hpp"
 
 namespace qkern {
+inline namespace QKERN_ABI_NS {
 
 /// Memory layout of a weight tensor, named by its axes (O = output channels, I = input channels,
 /// HW = any number of kernel axes, none for a Linear layer). Row-major, last axis contiguous.
@@ -198,4 +200,5 @@ void for_each_channel_pair(const WeightSpec& spec, F&& f) {
 }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace qkern

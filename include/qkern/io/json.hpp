@@ -15,20 +15,25 @@
 #include <utility>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
 namespace io {
 
+// Outside the ABI namespace (core/abi.hpp), like every qkern exception type.
 class JsonError : public std::runtime_error {
  public:
-  JsonError(const std::string& what, std::size_t offset)
+  QKERN_ALWAYS_INLINE JsonError(const std::string& what, std::size_t offset)
       : std::runtime_error(what + " at byte " + std::to_string(offset)), offset_(offset) {}
-  std::size_t offset() const noexcept { return offset_; }
+  QKERN_ALWAYS_INLINE JsonError(const JsonError&) = default;
+  QKERN_ALWAYS_INLINE std::size_t offset() const noexcept { return offset_; }
 
  private:
   std::size_t offset_;
 };
+
+inline namespace QKERN_ABI_NS {
 
 struct JsonValue {
   enum class Type { null, boolean, number, string, array, object };
@@ -368,5 +373,6 @@ inline std::string json_quote(const std::string& s) {
   return out + "\"";
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

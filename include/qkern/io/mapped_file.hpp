@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/io/types.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -26,6 +27,7 @@
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 
 class MappedFile {
  public:
@@ -110,5 +112,6 @@ class MappedFile {
   std::unique_ptr<std::byte[]> buffer_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

@@ -23,11 +23,13 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/io/tensor_view.hpp"
 #include "qkern/io/types.hpp"
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 
 /// Largest accepted .npy header (numpy's default max_header_size).
 constexpr std::size_t kNpyMaxHeaderSize = 10000;
@@ -379,5 +381,6 @@ inline void write_npy(const std::string& path, const TensorRef& t) {
   detail::write_file(path, detail::npy_image(t, "t"));
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/io/npy.hpp"
 #include "qkern/io/tensor_view.hpp"
 #include "qkern/io/types.hpp"
@@ -36,6 +37,7 @@
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 inline std::uint32_t crc32_update(std::uint32_t crc, const unsigned char* p, std::size_t n) {
@@ -446,5 +448,6 @@ inline void write_npz(const std::string& path, const std::vector<TensorRef>& ts,
   detail::write_file(path, detail::npz_image(ts, compressed));
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

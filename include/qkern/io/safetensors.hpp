@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/io/json.hpp"
 #include "qkern/io/npy.hpp"
 #include "qkern/io/tensor_view.hpp"
@@ -32,6 +33,7 @@
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 
 /// Largest accepted safetensors header (the reference implementation's limit).
 constexpr std::size_t kSafetensorsMaxHeaderSize = 100000000;
@@ -260,5 +262,6 @@ inline void write_safetensors(const std::string& path, const std::vector<TensorR
   detail::write_file(path, out);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

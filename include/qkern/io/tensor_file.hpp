@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/io/mapped_file.hpp"
 #include "qkern/io/npy.hpp"
 #include "qkern/io/npz.hpp"
@@ -29,6 +30,7 @@
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 
 /// Container formats TensorFile recognises.
 enum class FileFormat { npy, npz, safetensors };
@@ -144,5 +146,6 @@ class TensorFile {
   std::map<std::string, std::string> metadata_;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

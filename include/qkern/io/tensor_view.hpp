@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/io/types.hpp"
 #include "qkern/kernels/kernel_list.hpp"
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 
 namespace detail {
 
@@ -186,5 +188,6 @@ struct TensorRef {
   const void* data = nullptr;
 };
 
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

@@ -10,10 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/error.hpp"
 
 namespace qkern {
 namespace io {
+inline namespace QKERN_ABI_NS {
 
 /// Element types the readers understand (the union of .npy and safetensors numeric types).
 enum class ElementType { f16, bf16, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64, boolean };
@@ -75,23 +77,30 @@ inline const char* element_type_name(ElementType t) {
   return "?";
 }
 
+}  // namespace QKERN_ABI_NS
+
+/// (Outside the ABI namespace, core/abi.hpp: one type in every translation unit, so a catch
+/// anywhere sees what any TU throws; its non-virtual members are always inlined.)
 /// A tensor file is malformed, truncated, or asks for something unsupported; or it cannot be
 /// opened, read or written. what() reads "qkern: <file>: tensor '<key>': <problem>" (the tensor part
 /// only when a key is known).
 class FileError : public qkern::DataError {
  public:
-  FileError(std::string file, std::string key, const std::string& problem)
+  QKERN_ALWAYS_INLINE FileError(std::string file, std::string key, const std::string& problem)
       : qkern::DataError(file + ": " + (key.empty() ? std::string() : "tensor '" + key + "': ") + problem),
         file_(std::move(file)),
         key_(std::move(key)),
         problem_(problem) {}
-  const std::string& file() const noexcept { return file_; }
-  const std::string& key() const noexcept { return key_; }
-  const std::string& problem() const noexcept { return problem_; }
+  QKERN_ALWAYS_INLINE FileError(const FileError&) = default;
+  QKERN_ALWAYS_INLINE const std::string& file() const noexcept { return file_; }
+  QKERN_ALWAYS_INLINE const std::string& key() const noexcept { return key_; }
+  QKERN_ALWAYS_INLINE const std::string& problem() const noexcept { return problem_; }
 
  private:
   std::string file_, key_, problem_;
 };
+
+inline namespace QKERN_ABI_NS {
 
 namespace detail {
 
@@ -130,5 +139,6 @@ inline bool host_is_little_endian() {
 }
 
 }  // namespace detail
+}  // namespace QKERN_ABI_NS
 }  // namespace io
 }  // namespace qkern

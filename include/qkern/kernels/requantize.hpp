@@ -91,7 +91,7 @@ inline std::int32_t last_reaching(std::int64_t target, const RequantizeParams& p
   return static_cast<std::int32_t>(a);
 }
 
-inline std::int32_t low32_pow2(int e) {  // low 32 bits of 2^e, 0 <= e <= 63
+QKERN_ALWAYS_INLINE std::int32_t low32_pow2(int e) {  // low 32 bits of 2^e, 0 <= e <= 63
   return e >= 32 ? 0 : static_cast<std::int32_t>(static_cast<std::uint32_t>(std::uint64_t{1} << e));
 }
 

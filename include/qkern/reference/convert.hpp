@@ -28,8 +28,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 template <class Tag = void>
 inline float float_from_bits(std::uint32_t b) {
@@ -138,5 +141,6 @@ inline void bool_to_f32(const void* src, std::size_t n, float* out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = bool_to_f32<Tag>(p[i]);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

@@ -9,8 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 /// Saturates to int16 (what vpmaddubsw does to each pair sum).
 inline std::int32_t saturate_int16(std::int32_t v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : v; }
@@ -32,5 +35,6 @@ void gemm(std::size_t M, std::size_t N, std::size_t K, const TA* A, std::size_t 
     }
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/reference/quantize.hpp"
 
@@ -76,11 +77,11 @@ struct FixedChannelBinnings {
   const float* scale;
   std::uint32_t bins;
   bool absolute;
-  /// Channel c's binning. A template on a tag (the kernels pass their arch) for the same reason
-  /// as the scalar helpers below: a plain inline member compiled into every arch TU could be
-  /// merged by the linker into one arch's copy.
+  /// Channel c's binning. Always inlined: these types are outside the ABI namespace (they are in
+  /// kernel signatures), and an out-of-line copy compiled into every arch TU (at -O1 the kernels
+  /// call channel() without a tag) could be merged by the linker into one arch's copy.
   template <class Tag = void>
-  FixedBinning channel(std::size_t c) const {
+  QKERN_ALWAYS_INLINE FixedBinning channel(std::size_t c) const {
     return {lo[c], hi[c], scale[c], bins, absolute};
   }
 };
@@ -91,12 +92,13 @@ struct GridChannelBinnings {
   std::uint32_t bins;
   bool absolute;
   template <class Tag = void>
-  GridBinning channel(std::size_t c) const {  // a template on a tag: see FixedChannelBinnings
+  QKERN_ALWAYS_INLINE GridBinning channel(std::size_t c) const {  // always inlined: see FixedChannelBinnings
     return {inv_width[c], base[c], bins, absolute};
   }
 };
 
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 // The scalar helpers below are templates on a tag (default void) so the SIMD kernels can call
 // their own per-arch copy (`fixed_slot<A>`): a plain inline function compiled into several arch
@@ -169,5 +171,6 @@ inline void grid_histogram(const float* x, const ChannelLayout& l, const GridCha
       grid_histogram(x + (o * l.channels + c) * l.inner, l.inner, b.channel(c), counts + c * stride);
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/metric_sums.hpp"
 #include "qkern/reference/minmax.hpp"
@@ -17,6 +18,7 @@
 
 namespace qkern {
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 /// The fixed combination order of kMetricLanes accumulators: a[j] += a[j + w] for w = 8, 4, 2, 1.
 /// (Overwrites a.)
@@ -81,5 +83,6 @@ inline OutsideCounts count_outside(const float* x, std::size_t n, float lo, floa
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

@@ -6,12 +6,14 @@
 #include <cstddef>
 #include <vector>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/value_stats.hpp"
 #include "qkern/reference/quantize.hpp"
 
 namespace qkern {
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 inline void count_value(float v, ValueCounts& c) {
   if (!is_nonfinite(v))
@@ -67,5 +69,6 @@ inline std::vector<AbsMax> absmax(const float* x, const ChannelLayout& l) {
   return r;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/params.hpp"
 #include "qkern/simd/float_env.hpp"
 
 namespace qkern {
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 /// True for NaN, by bits (immune to -ffast-math).
 inline bool is_nan(float x) {
@@ -128,5 +130,6 @@ inline void fake_quantize(const float* x, float* y, const ChannelLayout& l, cons
     }
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

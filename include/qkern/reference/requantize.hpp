@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/core/layout.hpp"
 #include "qkern/core/requantize_params.hpp"
 #include "qkern/reference/quantize.hpp"
@@ -17,6 +18,7 @@
 
 namespace qkern {
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 /// gemmlowp SaturatingRoundingDoublingHighMul: the high 32 bits of 2*a*b, rounded half toward
 /// +inf (C truncating division with a sign-dependent nudge); INT32_MIN * INT32_MIN saturates to
@@ -137,5 +139,6 @@ inline bool quantize_bias_value(float bias, double bias_scale, std::int32_t* out
   return false;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

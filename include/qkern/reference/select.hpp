@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
 
 /// What a key-window scan saw. Signed order key of a float (bits b as int32):
@@ -25,12 +27,13 @@ struct KeyWindowScan {
 inline constexpr std::int32_t kLowestFiniteKey = -0x7f800000;  // key(-FLT_MAX)
 inline constexpr std::int32_t kHighestFiniteKey = 0x7f7fffff;  // key(FLT_MAX)
 
-inline std::int32_t signed_order_key(std::uint32_t bits) {
+QKERN_ALWAYS_INLINE std::int32_t signed_order_key(std::uint32_t bits) {
   const std::int32_t b = static_cast<std::int32_t>(bits);
   return b ^ ((b >> 31) & 0x7fffffff);
 }
 
 namespace reference {
+inline namespace QKERN_ABI_NS {
 
 /// Scans x[0, n): counts, and writes the keys inside [lo, hi] in input order to out[0, min(inside,
 /// capacity)). lo and hi must be finite keys.
@@ -53,5 +56,6 @@ inline KeyWindowScan key_window_scan(const float* x, std::size_t n, std::int32_t
   return s;
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace reference
 }  // namespace qkern

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/xsimd_compat.hpp"
 
 #if QKERN_SIMD_NEON64 && defined(__linux__)
@@ -42,15 +43,17 @@ namespace detail {
 
 // Highest arch rank allowed by the QKERN_MAX_ARCH environment variable (testing and
 // troubleshooting: QKERN_MAX_ARCH=sse2 or =neon64 forces the baseline path). Read once.
-inline int max_arch_rank_from_env() {
-  static const int rank = [] {
-    const char* v = std::getenv("QKERN_MAX_ARCH");
-    if (v == nullptr) return 4;
-    if (std::strcmp(v, "sse2") == 0 || std::strcmp(v, "neon64") == 0) return 1;
-    if (std::strcmp(v, "sse4_2") == 0 || std::strcmp(v, "neon64_dotprod") == 0) return 2;
-    if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0 || std::strcmp(v, "neon64_i8mm") == 0) return 3;
-    return 4;
-  }();
+// The functions here are not templates on the arch they run in (runtime_supports<avx512bw> runs in a
+// baseline caller): always inlined, so no translation unit's copy serves another (core/abi.hpp).
+QKERN_ALWAYS_INLINE int max_arch_rank_of(const char* v) {
+  if (v == nullptr) return 4;
+  if (std::strcmp(v, "sse2") == 0 || std::strcmp(v, "neon64") == 0) return 1;
+  if (std::strcmp(v, "sse4_2") == 0 || std::strcmp(v, "neon64_dotprod") == 0) return 2;
+  if (std::strcmp(v, "fma3_avx2") == 0 || std::strcmp(v, "avx2") == 0 || std::strcmp(v, "neon64_i8mm") == 0) return 3;
+  return 4;
+}
+QKERN_ALWAYS_INLINE int max_arch_rank_from_env() {
+  static const int rank = max_arch_rank_of(std::getenv("QKERN_MAX_ARCH"));
   return rank;
 }
 
@@ -65,7 +68,7 @@ constexpr int arch_rank() {
 }
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
-inline bool cpu_has_level(int rank) {
+QKERN_ALWAYS_INLINE bool cpu_has_level(int rank) {
   __builtin_cpu_init();
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
   switch (rank) {
@@ -103,7 +106,7 @@ inline bool cpu_has_level(int rank) {
 // HWCAP bits of the Linux aarch64 ABI (arch/arm64/include/uapi/asm/hwcap.h), spelled here so that
 // old libc headers do not matter. The dot-product level is compiled with -march=armv8.2-a+dotprod,
 // so it also needs what Armv8.1 made mandatory and the compiler may emit (LSE atomics, RDM, CRC32).
-inline bool cpu_has_level(int rank) {
+QKERN_ALWAYS_INLINE bool cpu_has_level(int rank) {
   if (rank <= 1) return true;
 #if defined(AT_HWCAP2)
   const unsigned long hw2 = getauxval(AT_HWCAP2);
@@ -118,7 +121,7 @@ inline bool cpu_has_level(int rank) {
   return dotprod && (hw2 & kI8mm2) != 0;
 }
 #else
-inline bool cpu_has_level(int rank) { return rank <= 1; }
+QKERN_ALWAYS_INLINE bool cpu_has_level(int rank) { return rank <= 1; }
 #endif
 
 }  // namespace detail
@@ -126,7 +129,7 @@ inline bool cpu_has_level(int rank) { return rank <= 1; }
 /// True when this CPU (and OS) can run code compiled for `Arch` with qkern's dispatch flags, and
 /// QKERN_MAX_ARCH does not forbid it.
 template <class Arch>
-bool runtime_supports() {
+QKERN_ALWAYS_INLINE bool runtime_supports() {
   constexpr int rank = detail::arch_rank<Arch>();
   if (rank > detail::max_arch_rank_from_env()) return false;
   static const bool ok = detail::cpu_has_level(rank);

@@ -20,6 +20,7 @@
 
 #include <type_traits>
 
+#include "qkern/core/abi.hpp"
 #include "qkern/simd/arch.hpp"
 
 namespace qkern {
@@ -90,6 +91,10 @@ using DispatchArchs = ArchList<
     void>;
 #endif
 
+// Everything below runs in the caller's translation unit at the caller's flags (it instantiates
+// runtime_supports<Arch> for arches the caller was not compiled for): in the ABI namespace
+// (core/abi.hpp). ArchKernel and the kernel types above are the one-name interface to the dispatch TUs.
+inline namespace QKERN_ABI_NS {
 namespace detail {
 
 // The first arch of the list the CPU runs; the last one (the baseline) when none does.
@@ -144,5 +149,6 @@ inline const char* selected_arch_name() {
 #endif
 }
 
+}  // namespace QKERN_ABI_NS
 }  // namespace dispatch
 }  // namespace qkern

@@ -12,16 +12,19 @@
 #define QKERN_HAS_MXCSR 0
 #endif
 
+#include "qkern/core/abi.hpp"
+
 namespace qkern {
 namespace simd {
 
+/// (Outside the ABI namespace, used by the kernels too: always inlined, see core/abi.hpp.)
 /// RAII: round-to-nearest-even, no flush-to-zero, no denormals-are-zero, exceptions masked; the
 /// caller's state is restored on exit. On x86 this is one MXCSR write each way (a few cycles), so
 /// every public entry point takes one and the kernels may rely on cvtps2dq and on x / scale being
 /// IEEE round-to-nearest.
 class FloatEnvironmentGuard {
  public:
-  FloatEnvironmentGuard() {
+  QKERN_ALWAYS_INLINE FloatEnvironmentGuard() {
 #if QKERN_HAS_MXCSR
     saved_ = _mm_getcsr();
     if ((saved_ & kControlBits) != kDefault) _mm_setcsr(kDefault);
@@ -30,7 +33,7 @@ class FloatEnvironmentGuard {
     if (saved_ != FE_TONEAREST) std::fesetround(FE_TONEAREST);
 #endif
   }
-  ~FloatEnvironmentGuard() {
+  QKERN_ALWAYS_INLINE ~FloatEnvironmentGuard() {
 #if QKERN_HAS_MXCSR
     if ((saved_ & kControlBits) != kDefault) _mm_setcsr(saved_);
 #else
