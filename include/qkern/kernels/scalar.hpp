@@ -39,6 +39,7 @@
 
 namespace qkern {
 namespace kernels {
+inline namespace QKERN_ABI_NS {
 
 namespace scalar_detail {
 
@@ -297,5 +298,6 @@ QKERN_DETAIL_SCALAR_CONVERT(u64_to_f32, int_to_f32<std::uint64_t>)
 QKERN_DETAIL_SCALAR_CONVERT(bool_to_f32, bool_to_f32)
 #undef QKERN_DETAIL_SCALAR_CONVERT
 
+}  // namespace QKERN_ABI_NS
 }  // namespace kernels
 }  // namespace qkern

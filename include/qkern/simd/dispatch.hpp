@@ -43,10 +43,12 @@ R ArchKernel<Kernel, Arch, R(Args...)>::run(Args... args) {
 }  // namespace dispatch
 
 namespace kernels {
+inline namespace QKERN_ABI_NS {
 /// The scalar form of kernel K (a static run() with K's signature), defined per kernel in
-/// kernels/scalar.hpp.
+/// kernels/scalar.hpp; compiled at the caller's flags, hence in the ABI namespace.
 template <class K>
 struct ScalarKernel;
+}  // namespace QKERN_ABI_NS
 }  // namespace kernels
 
 namespace dispatch {

@@ -46,6 +46,8 @@
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
+#include "qkern/core/abi.hpp"
+
 #if QKERN_SIMD_NEON64
 #include <arm_neon.h>
 #endif
@@ -64,10 +66,14 @@ struct neon64_i8mm : neon64_dotprod {
 };
 
 /// The arch tag without SIMD: with QKERN_SCALAR_KERNELS, dispatch runs every kernel as its scalar
-/// reference (kernels/scalar.hpp) under this tag.
+/// reference (kernels/scalar.hpp) under this tag. Those scalar forms are compiled at the caller's
+/// flags, so the tag lives in the ABI namespace (core/abi.hpp): ArchKernel<K, scalar_arch> then has a
+/// different name per flag set, like every other function a user's TU compiles.
+inline namespace QKERN_ABI_NS {
 struct scalar_arch {
   static constexpr char const* name() noexcept { return "scalar"; }
 };
+}  // namespace QKERN_ABI_NS
 
 }  // namespace simd
 }  // namespace qkern
