@@ -35,13 +35,15 @@ class JsonError : public std::runtime_error {
 
 inline namespace QKERN_ABI_NS {
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Type { null, boolean, number, string, array, object };
   Type type = Type::null;
   bool boolean = false;
   std::string text;  ///< string value (UTF-8), or the number's text
   std::vector<JsonValue> array;
-  std::vector<std::pair<std::string, JsonValue>> object;  ///< in document order, keys unique
+  std::vector<JsonMember> object;  ///< in document order, keys unique
 
   bool is_object() const { return type == Type::object; }
   bool is_array() const { return type == Type::array; }
@@ -61,12 +63,24 @@ struct JsonValue {
     out = v;
     return true;
   }
-  const JsonValue* find(const std::string& key) const {
-    for (const auto& kv : object)
-      if (kv.first == key) return &kv.second;
-    return nullptr;
-  }
+  /// The member named key, or nullptr.
+  inline const JsonValue* find(const std::string& key) const;
 };
+
+/// One member of a JSON object: its key and value (first / second, as the std::pair it replaces:
+/// clang's C++20 mode cannot instantiate std::pair<std::string, JsonValue> inside JsonValue).
+struct JsonMember {
+  std::string first;
+  JsonValue second;
+  JsonMember() = default;
+  JsonMember(std::string key, JsonValue value) : first(std::move(key)), second(std::move(value)) {}
+};
+
+inline const JsonValue* JsonValue::find(const std::string& key) const {
+  for (const auto& kv : object)
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
 
 namespace detail {
 
