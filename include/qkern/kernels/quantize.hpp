@@ -50,8 +50,9 @@ inline QuantizeConstants make_constants(const QuantParams& p) {
   QuantizeConstants c;
   c.scale = p.scale;
   c.scale_op = p.arithmetic.scale_op == ScaleOp::divide ? p.scale : qkern::detail::fp_div(1.0f, p.scale);
-  c.lo = static_cast<float>(p.qmin - p.zero_point);
-  c.hi = static_cast<float>(p.qmax - p.zero_point);
+  // In 64 bits: a zero point outside [qmin, qmax] (dequantize accepts any) must not overflow int32.
+  c.lo = static_cast<float>(std::int64_t{p.qmin} - p.zero_point);
+  c.hi = static_cast<float>(std::int64_t{p.qmax} - p.zero_point);
   c.zero_point = p.zero_point;
   c.arithmetic = p.arithmetic;
   return c;
