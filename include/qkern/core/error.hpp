@@ -23,16 +23,10 @@
 #include "qkern/core/abi.hpp"
 #include "qkern/core/fp.hpp"
 
-/// 1 when qkern reports errors through the error handler instead of exceptions. Defaults to 1
-/// exactly when the compiler has exceptions disabled (-fno-exceptions); may be defined to 1 by the
-/// user (all translation units alike) to use the handler even with exceptions enabled.
-#if !defined(QKERN_NO_EXCEPTIONS)
-#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
-#define QKERN_NO_EXCEPTIONS 0
-#else
-#define QKERN_NO_EXCEPTIONS 1
-#endif
-#endif
+// QKERN_NO_EXCEPTIONS (defined in core/abi.hpp, whose namespace name carries it): 1 when qkern
+// reports errors through the error handler instead of exceptions. Defaults to 1 exactly when the
+// compiler has exceptions disabled (-fno-exceptions); may be defined to 1 by the user to use the
+// handler even with exceptions enabled.
 
 namespace qkern {
 
