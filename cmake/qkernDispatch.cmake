@@ -66,10 +66,9 @@ function(qkern_add_dispatch target)
   set(_tag_neon64 "::xsimd::neon64")
   set(_tag_neon64_dotprod "::qkern::simd::neon64_dotprod")
   set(_tag_neon64_i8mm "::qkern::simd::neon64_i8mm")
-  # Unoptimised arch TUs break two ways: xsimd 8.1's AVX-512BW select() does not compile (without
-  # __OPTIMIZE__ GCC defines the mask-blend intrinsics as macros whose casts xsimd's batches do not
-  # satisfy), and every small helper (xsimd's register conversions for lower arches too) is emitted
-  # out of line with this arch's flags, where the linker may pick it for another arch's path. -Og
+  # Unoptimised, every small helper of an arch TU (xsimd's register conversions for lower arches too,
+  # the implicit constructors of the kernel-signature aggregates) is emitted out of line with this
+  # arch's flags, where the linker may pick it for another arch's path (docs/abi.md, -O0). -Og
   # inlines them and keeps the code debuggable; configurations that already optimise keep theirs.
   set(_opt "")
   if(NOT CMAKE_CXX_FLAGS_DEBUG MATCHES "(^| )-O([1-3gsz]|fast)")

@@ -13,6 +13,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "qkern/qkern.hpp"
@@ -24,21 +25,30 @@ namespace qkern_test {
 // QKERN_FORCE_SCALAR build (whose translation units cannot compile the higher x86 levels).
 #if QKERN_SCALAR_KERNELS && !defined(QKERN_DISPATCH)
 using AllArchs = ::testing::Types<qkern::simd::scalar_arch>;
+//
+// caller_arch: the header-only kernels' tag (simd/isa.hpp), compiled in the test's own translation
+// unit at its flags: sse2 in the default build, avx512bw in CI's -march=native builds, so the
+// header-only path is checked against the reference at the caller's flags, not only the dispatched one.
 #elif QKERN_SIMD_X86 && QKERN_SCALAR_KERNELS
-using AllArchs =
-    ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw, qkern::simd::scalar_arch>;
+using AllArchs = ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw,
+                                  qkern::simd::caller_arch, qkern::simd::scalar_arch>;
 #elif QKERN_SIMD_X86
-using AllArchs = ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw>;
-#elif QKERN_SIMD_NEON64 && QKERN_SCALAR_KERNELS
 using AllArchs =
-    ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm, qkern::simd::scalar_arch>;
+    ::testing::Types<xsimd::sse2, xsimd::sse4_2, xsimd::fma3<xsimd::avx2>, xsimd::avx512bw, qkern::simd::caller_arch>;
+#elif QKERN_SIMD_NEON64 && QKERN_SCALAR_KERNELS
+using AllArchs = ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm,
+                                  qkern::simd::caller_arch, qkern::simd::scalar_arch>;
 #elif QKERN_SIMD_NEON64
-using AllArchs = ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm>;
+using AllArchs =
+    ::testing::Types<xsimd::neon64, qkern::simd::neon64_dotprod, qkern::simd::neon64_i8mm, qkern::simd::caller_arch>;
 #endif
 
 struct ArchNames {
   template <class A>
   static std::string GetName(int) {
+#if !QKERN_SIMD_NONE
+    if (std::is_same<A, qkern::simd::caller_arch>::value) return std::string("caller_") + qkern::simd::arch_name<A>();
+#endif
     return qkern::simd::arch_name<A>();
   }
 };

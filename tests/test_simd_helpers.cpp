@@ -16,9 +16,10 @@ using namespace qkern;
 using namespace qkern_test;
 
 // The helpers are instantiated in this translation unit, compiled with the baseline flags: on x86
-// only sse2 batches compile here; every aarch64 level uses neon64's registers and baseline NEON.
+// only sse2 batches (and caller_arch, at these flags) compile here; every aarch64 level uses neon64's registers and
+// baseline NEON.
 #if QKERN_SIMD_X86
-using HelperArchs = ::testing::Types<xsimd::sse2>;
+using HelperArchs = ::testing::Types<xsimd::sse2, qkern::simd::caller_arch>;
 #else
 using HelperArchs = AllArchs;
 #endif

@@ -52,7 +52,7 @@ inline simd::batch<float, A> f16_bits_to_f32(const simd::batch<std::int32_t, A>&
   const BI normal = (em << 13) + BI(112 << 23);
   const BI denormal = simd::bitcast<std::int32_t>(xsimd::to_float(em) * BF(5.9604644775390625e-8f));  // 2^-24
   const BI infnan = (em << 13) | BI(0x7f800000);
-  const BI r = xsimd::select(em < BI(0x0400), denormal, xsimd::select(em >= BI(0x7c00), infnan, normal));
+  const BI r = simd::lane_select(em < BI(0x0400), denormal, simd::lane_select(em >= BI(0x7c00), infnan, normal));
   return simd::bitcast<float>(r | sign);
 }
 
@@ -270,7 +270,7 @@ QKERN_FLATTEN inline void bool_body(const void* src, std::size_t n, float* out) 
   std::size_t i = 0;
   for (; i + N <= n; i += N) {
     const BI v = simd::load_widen<A>(reinterpret_cast<const std::uint8_t*>(p + i));
-    put<A, S>(out + i, simd::bitcast<float>(xsimd::select(v != BI(0), BI(0x3f800000), BI(0))));
+    put<A, S>(out + i, simd::bitcast<float>(simd::lane_select(v != BI(0), BI(0x3f800000), BI(0))));
   }
   reference::bool_to_f32<A>(p + i, n - i, out + i);
 }

@@ -86,21 +86,22 @@ struct FixedSlots {
   // Slots of lanes that are in range.
   HI<A> fast(const HF<A>& v) const {
     const HF<A> t = (v - lo) * scale;
-    return xsimd::to_int(xsimd::select(t < last_f, t, last_f));
+    return xsimd::to_int(simd::lane_select(t < last_f, t, last_f));
   }
   // Slots of finite lanes.
   HI<A> operator()(const HF<A>& v) const {
     HI<A> i = fast(v);
-    i = xsimd::select(simd::mask_cast<std::int32_t>(v < lo), below, i);
-    return xsimd::select(simd::mask_cast<std::int32_t>(v > hi), above, i);
+    i = simd::lane_select(simd::mask_cast<std::int32_t>(v < lo), below, i);
+    return simd::lane_select(simd::mask_cast<std::int32_t>(v > hi), above, i);
   }
 };
 
 // Float bounds [flo, fhi] such that a float v lies in them iff it is finite and in the window
 // [base * 2^k, (base + bins) * 2^k) of the grid (exact: the edges are computed in double and
-// rounded inwards). A window beyond the float range gives bounds no value passes.
+// rounded inwards). A window beyond the float range gives bounds no value passes. Also called from
+// calib/ with A = void (caller's flags, no arch in the name): always inlined, never emitted.
 template <class A>
-inline void grid_window(float inv_width, float base, std::uint32_t bins, float& flo, float& fhi) {
+QKERN_ALWAYS_INLINE void grid_window(float inv_width, float base, std::uint32_t bins, float& flo, float& fhi) {
   const double width = 1.0 / double(inv_width);  // a power of two: exact
   const double elo = double(base) * width, ehi = (double(base) + double(bins)) * width;
   const float fmax = std::numeric_limits<float>::max(), inf = std::numeric_limits<float>::infinity();
@@ -141,7 +142,7 @@ struct GridSlots {
   HF<A> bin(const HF<A>& v) const {
     const HF<A> zero(0.0f);
     const HF<A> j = xsimd::floor(v * inv_width);
-    return xsimd::select((v < zero) & (j == zero), HF<A>(-1.0f), j);  // a negative v whose t underflowed to -0
+    return simd::lane_select((v < zero) & (j == zero), HF<A>(-1.0f), j);  // a negative v whose t underflowed to -0
   }
   HI<A> fast(const HF<A>& v) const {
     const HF<A> j = Fix ? bin(v) : xsimd::floor(v * inv_width);
@@ -151,8 +152,8 @@ struct GridSlots {
     const HF<A> zero(0.0f);
     const HF<A> r = bin(v) - base;
     HI<A> i = xsimd::to_int(r);
-    i = xsimd::select(simd::mask_cast<std::int32_t>(r < zero), below, i);
-    return xsimd::select(simd::mask_cast<std::int32_t>(r >= bins_f), above, i);
+    i = simd::lane_select(simd::mask_cast<std::int32_t>(r < zero), below, i);
+    return simd::lane_select(simd::mask_cast<std::int32_t>(r >= bins_f), above, i);
   }
 };
 
@@ -182,7 +183,7 @@ struct RangeTracker {
 struct NoRange {
   template <class V>
   void vec(const V&) {}
-  void lane(float) {}
+  QKERN_ALWAYS_INLINE void lane(float) {}  // no arch in its name: never emitted (core/abi.hpp)
 };
 
 // Increments counters of type C at the indices of a vector's lanes.

@@ -174,8 +174,8 @@ struct BlockAccumulator {
       }
       for (std::size_t k = 0; k < FB; ++k) {
         const auto m = simd::mask_cast<float>(simd::nonfinite_mask(x[k]) || simd::nonfinite_mask(y[k]));
-        x[k] = xsimd::select(m, BF<A>(0.0f), x[k]);
-        y[k] = xsimd::select(m, BF<A>(0.0f), y[k]);
+        x[k] = simd::lane_select(m, BF<A>(0.0f), x[k]);
+        y[k] = simd::lane_select(m, BF<A>(0.0f), y[k]);
       }
     }
 #pragma GCC unroll 16
@@ -374,14 +374,14 @@ struct f32_count_outside {
       const std::size_t stop = (n - i) / N > kFlush ? i + kFlush * N : n;
       for (; i + N <= stop; i += N) {
         const BF<A> v = BF<A>::load_unaligned(x + i);
-        BI<A> lt = xsimd::select(simd::mask_cast<std::int32_t>(v < vlo), one, zero);
-        BI<A> gt = xsimd::select(simd::mask_cast<std::int32_t>(v > vhi), one, zero);
+        BI<A> lt = simd::lane_select(simd::mask_cast<std::int32_t>(v < vlo), one, zero);
+        BI<A> gt = simd::lane_select(simd::mask_cast<std::int32_t>(v > vhi), one, zero);
         const auto bad = simd::nonfinite_mask(v);
         if (xsimd::any(bad)) {  // rare: count by kind; -Inf < lo and +Inf > hi are not "outside"
           for (std::size_t k = 0; k < N; ++k)
             if (nonfinite<A>(x[i + k])) count_nonfinite<A>(x[i + k], r.counts);
-          lt = xsimd::select(bad, zero, lt);
-          gt = xsimd::select(bad, zero, gt);
+          lt = simd::lane_select(bad, zero, lt);
+          gt = simd::lane_select(bad, zero, gt);
         }
         below = below + lt;
         above = above + gt;

@@ -93,9 +93,9 @@ inline BI<A> round_lanes(const BF<A>& x, const BF<A>& scale_op, const BF<A>& lo,
     const BI<A> t = xsimd::to_int(v);
     const BF<A> frac = xsimd::abs(v - xsimd::to_float(t));
     const BI<A> away = (simd::bitcast<std::int32_t>(v) >> 31) | BI<A>(1);  // -1 or +1
-    r = t + xsimd::select(simd::mask_cast<std::int32_t>(frac >= BF<A>(0.5f)), away, BI<A>(0));
+    r = t + simd::lane_select(simd::mask_cast<std::int32_t>(frac >= BF<A>(0.5f)), away, BI<A>(0));
   }
-  return xsimd::select(simd::nan_mask(x), BI<A>(0), r);
+  return simd::lane_select(simd::nan_mask(x), BI<A>(0), r);
 }
 
 template <class A, class Q>
@@ -348,7 +348,7 @@ struct f32_fake_quantize {
           [&](const BF<A>& v) {
             const BF<A> out =
                 xsimd::to_float(round_lanes<decltype(sop)::value, decltype(rnd)::value>(v, s, lo, hi)) * scale;
-            return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
+            return simd::lane_select(simd::mask_cast<float>(simd::nan_mask(v)), v, out);
           },
           simd::streaming_pays<A>(n * 2 * sizeof(float)));
     });
@@ -432,7 +432,7 @@ struct ChannelFakeQuantizeOp {
 
   static ChannelFakeQuantizeOp make(const ChannelQuantizeConstants& k) { return {k, TensorCodeRange<A>::of(k)}; }
   static BF<A> finish(const BF<A>& v, const BI<A>& q_minus_zp, const BF<A>& scale) {
-    return xsimd::select(simd::mask_cast<float>(simd::nan_mask(v)), v, xsimd::to_float(q_minus_zp) * scale);
+    return simd::lane_select(simd::mask_cast<float>(simd::nan_mask(v)), v, xsimd::to_float(q_minus_zp) * scale);
   }
   auto operator()(std::size_t ch) const {
     const BF<A> s = BF<A>::load_unaligned(c.scale_op + ch), scale = BF<A>::load_unaligned(c.scale + ch);

@@ -308,7 +308,7 @@ inline RI<A> requantize_lanes(const RI<A>& acc, const RqLanes<A>& c) {
       // RoundingDivideByPOT: (v >> e) + (rem > (mask >> 1) + (v < 0)).
       const RI<A> rem = v & c.mask;
       const RI<A> threshold = c.half - (v >> 31);
-      v = shift_right_lanes<Uniform, A>(v, c.exponent) + xsimd::select(rem > threshold, RI<A>(1), RI<A>(0));
+      v = shift_right_lanes<Uniform, A>(v, c.exponent) + simd::lane_select(rem > threshold, RI<A>(1), RI<A>(0));
     }
     return xsimd::min(xsimd::max(v, c.lo), c.hi) + c.zp;
   }

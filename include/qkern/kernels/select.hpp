@@ -64,8 +64,8 @@ inline KeyWindowScan key_window_scan_run(const float* x, std::size_t n, std::int
       const BI b0 = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i));
       const BI b1 = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i + N));
       const BI k0 = b0 ^ ((b0 >> 31) & m7), k1 = b1 ^ ((b1 >> 31) & m7);
-      cb += xsimd::select(k0 < vlo, one, zero);
-      cb += xsimd::select(k1 < vlo, one, zero);
+      cb += simd::lane_select(k0 < vlo, one, zero);
+      cb += simd::lane_select(k1 < vlo, one, zero);
       const auto r0 = ((k0 >= vlo) && (k0 <= vhi)) || (k0 < vneg) || (k0 > vpos);
       const auto r1 = ((k1 >= vlo) && (k1 <= vhi)) || (k1 < vneg) || (k1 > vpos);
       if (xsimd::any(r0 || r1)) {
@@ -78,9 +78,9 @@ inline KeyWindowScan key_window_scan_run(const float* x, std::size_t n, std::int
     for (; i + N <= end; i += N) {
       const BI b = simd::bitcast<std::int32_t>(BF::load_unaligned(x + i));
       const BI k = b ^ ((b >> 31) & m7);
-      cb += xsimd::select(k < vlo, one, zero);
-      cn += xsimd::select(k < vneg, one, zero);
-      cp += xsimd::select(k > vpos, one, zero);
+      cb += simd::lane_select(k < vlo, one, zero);
+      cn += simd::lane_select(k < vneg, one, zero);
+      cp += simd::lane_select(k > vpos, one, zero);
       if (xsimd::any((k >= vlo) && (k <= vhi))) {
         alignas(64) std::int32_t lanes[N];
         k.store_aligned(lanes);

@@ -26,7 +26,11 @@ namespace simd {
 /// Sanitised arch name (usable in test and benchmark names): "sse2", "sse4_2", "fma3_avx2",
 /// "avx512bw", "neon64", "neon64_dotprod", "neon64_i8mm", "scalar", or "other".
 template <class Arch>
-constexpr const char* arch_name() {
+QKERN_ALWAYS_INLINE constexpr const char* arch_name() {
+#if !QKERN_SIMD_NONE
+  // Header-only kernels' tag (simd/isa.hpp) is named after the xsimd arch it stands for.
+  if (std::is_same<Arch, caller_arch>::value) return arch_name<typename caller_arch::base_arch>();
+#endif
   if (std::is_same<Arch, neon64_i8mm>::value) return "neon64_i8mm";
   if (std::is_same<Arch, neon64_dotprod>::value) return "neon64_dotprod";
   if (std::is_same<Arch, xsimd::neon64>::value) return "neon64";

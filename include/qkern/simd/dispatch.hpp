@@ -136,7 +136,10 @@ function_type<Kernel> select() {
   static const function_type<Kernel> chosen = detail::pick<Kernel>(DispatchArchs{});
   return chosen;
 #else
-  return &ArchKernel<Kernel, xsimd::default_arch>::run;
+  // Header-only: the kernel compiled here, for this TU's flags, under simd::caller_arch (a tag
+  // deriving from xsimd::default_arch whose name carries the ABI namespace, so that TUs of different
+  // flags never share an instantiation; simd/isa.hpp).
+  return &ArchKernel<Kernel, simd::caller_arch>::run;
 #endif
 }
 
@@ -147,7 +150,7 @@ inline const char* selected_arch_name() {
 #elif defined(QKERN_DISPATCH)
   return detail::pick_name(DispatchArchs{});
 #else
-  return simd::arch_name<xsimd::default_arch>();
+  return simd::arch_name<simd::caller_arch>();
 #endif
 }
 

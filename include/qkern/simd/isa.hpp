@@ -76,7 +76,54 @@ struct scalar_arch {
 }  // namespace QKERN_ABI_NS
 
 }  // namespace simd
+
+#if !QKERN_SIMD_NONE
+// The tag lives in a namespace of its own that declares no function: xsimd calls its kernels
+// unqualified (select(cond, a, b), ...), and argument-dependent lookup on batch<T, caller_arch> then
+// finds nothing of qkern's to compete with them.
+namespace arch_tag {
+inline namespace QKERN_ABI_NS {
+/// The arch of header-only kernels (no runtime dispatch): xsimd::default_arch, the best xsimd arch
+/// this translation unit's flags allow, under a name of its own per flag set. Two TUs whose flags
+/// differ but map to one xsimd arch (-march=skylake-avx512 and -march=icelake-server are both
+/// avx512bw) compile different code for it (the icelake TU may emit VBMI); were the kernels
+/// instantiated on xsimd::avx512bw itself, the linker would keep one TU's copy for both. Every kernel
+/// and helper templated on the arch is instantiated on this tag instead, so its mangled name carries
+/// the ABI namespace (core/abi.hpp). It derives from the xsimd arch, so every xsimd kernel and every
+/// simd::derives_v check in qkern applies to it unchanged; its registers are the base arch's (below).
+struct caller_arch : xsimd::default_arch {
+  using base_arch = xsimd::default_arch;
+  static constexpr char const* name() noexcept { return xsimd::default_arch::name(); }
+};
+}  // namespace QKERN_ABI_NS
+}  // namespace arch_tag
+
+namespace simd {
+using arch_tag::caller_arch;
+}  // namespace simd
+#endif
 }  // namespace qkern
+
+#if !QKERN_SIMD_NONE
+// caller_arch's registers are its base arch's (as xsimd declares fma3<avx2>'s on avx2's). Its masks:
+// the AVX-512 mask registers and NEON's unsigned lane masks are declared per arch by xsimd; the
+// other x86 arches use the primary template (the data register), which needs nothing here.
+namespace xsimd {
+namespace types {
+XSIMD_DECLARE_SIMD_REGISTER_ALIAS(::qkern::simd::caller_arch, ::xsimd::default_arch);
+#if QKERN_SIMD_NEON64
+template <class T>
+struct get_bool_simd_register<T, ::qkern::simd::caller_arch>
+    : detail::neon_bool_simd_register<T, ::qkern::simd::caller_arch> {};
+#elif defined(__AVX512F__)
+template <class T>
+struct get_bool_simd_register<T, ::qkern::simd::caller_arch> {
+  using type = simd_avx512_bool_register<T>;
+};
+#endif
+}  // namespace types
+}  // namespace xsimd
+#endif
 
 #if QKERN_SIMD_NEON64
 // The registers of the derived levels are neon64's (as xsimd declares fma3<avx2> on avx2's).
@@ -113,6 +160,7 @@ namespace kernel {
   QKERN_DETAIL_NEON_BROADCAST(TAG, float, vdupq_n_f32)
 QKERN_DETAIL_NEON_BROADCASTS(::qkern::simd::neon64_dotprod)
 QKERN_DETAIL_NEON_BROADCASTS(::qkern::simd::neon64_i8mm)
+QKERN_DETAIL_NEON_BROADCASTS(::qkern::simd::caller_arch)
 #undef QKERN_DETAIL_NEON_BROADCASTS
 #undef QKERN_DETAIL_NEON_BROADCAST
 }  // namespace kernel

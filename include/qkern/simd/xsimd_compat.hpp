@@ -78,6 +78,31 @@ inline xsimd::batch_bool<To, A> mask_cast(const xsimd::batch_bool<From, A>& m) {
 #endif
 }
 
+/// Lane-wise `m ? a : b`: xsimd::select, except where xsimd 8.1 does not compile. Its avx512bw
+/// select of integer batches switches on sizeof(T) at run time, so the 8- and 16-bit branches
+/// (_mm512_mask_blend_epi8/16) are compiled for 32-bit lanes too, and without optimisation
+/// (__OPTIMIZE__ unset: g++ -O0, the Debug build type) GCC's <avx512bwintrin.h> defines those
+/// intrinsics as macros that cast their operands to __v64qi / __v32hi, which a batch cannot be cast
+/// to: every TU instantiating an AVX-512 integer select failed to compile. 32- and 64-bit integer
+/// lanes take the AVX-512F blend here, the instruction xsimd's select reaches for them anyway, so the
+/// result is the same at every optimisation level. Kernels call this, never xsimd::select.
+template <class T, class A>
+inline batch<T, A> lane_select(const xsimd::batch_bool<T, A>& m, const batch<T, A>& a, const batch<T, A>& b) {
+#if QKERN_SIMD_X86 && XSIMD_VERSION_MAJOR < 9 && XSIMD_WITH_AVX512BW
+  if constexpr (std::is_integral<T>::value && std::is_base_of<xsimd::avx512bw, A>::value) {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8, "qkern::simd::lane_select: add 8/16-bit AVX-512 lanes here");
+    if constexpr (sizeof(T) == 4) {
+      return _mm512_mask_blend_epi32(m, b, a);
+    } else {
+      return _mm512_mask_blend_epi64(m, b, a);
+    }
+  } else
+#endif
+  {
+    return xsimd::select(m, a, b);
+  }
+}
+
 // Horizontal reductions. xsimd 8.1 has only hadd; min/max are reduced through memory, which is
 // exact and order-independent for the NaN-free inputs qkern passes here.
 template <class T, class A>
