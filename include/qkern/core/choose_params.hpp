@@ -1,8 +1,8 @@
 // qkern — SPDX-License-Identifier: Apache-2.0
 //
 // choose_params.hpp: quantization parameters from a range [min, max], under named conventions that
-// reproduce each framework's numbers exactly (formulas: docs/conventions.md and
-// ../shared/notes/reference-semantics.md B1-B7). The range is always widened to include 0.
+// reproduce each framework's numbers exactly (formulas and sources: docs/conventions.md). The range
+// is always widened to include 0.
 // Degenerate ranges (all zero, constant, tiny, near FLT_MAX) give a valid result, never NaN, Inf
 // or a zero scale.
 #pragma once
