@@ -6,37 +6,12 @@
 # riscv64 stands for every processor without x86 or aarch64 SIMD (ppc64le, s390x, 32-bit ARM, ...):
 # qkern has no vector kernels there and every public function runs its scalar reference
 # (simd/isa.hpp QKERN_SIMD_NONE, kernels/scalar.hpp); qkern_add_dispatch adds nothing.
-# Options (cache variables), as in aarch64-linux-gnu.cmake:
+# Options (cache variables; the shared body is linux-gnu-cross.cmake):
 #   QKERN_CROSS_COMPILER  gcc (default) or clang (clang++ --target=riscv64-linux-gnu)
 #   QKERN_CROSS_SYSROOT   the target's root (default /usr/riscv64-linux-gnu, Debian's cross packages)
 #   QKERN_CROSS_EXTRA_ROOTS  more roots searched for target packages (e.g. a cross-built GoogleTest)
 # CMAKE_CROSSCOMPILING_EMULATOR is qemu-riscv64 -L <sysroot> when qemu-riscv64 is installed. xsimd:
 # the host's headers, staged alone (cmake/qkernDependencies.cmake), as for aarch64.
-set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR riscv64)
-
 set(QKERN_CROSS_TRIPLE riscv64-linux-gnu)
-set(QKERN_CROSS_COMPILER "gcc" CACHE STRING "Cross compiler family: gcc or clang")
-set(QKERN_CROSS_SYSROOT "/usr/${QKERN_CROSS_TRIPLE}" CACHE PATH "Target root (headers, libraries, packages)")
-set(QKERN_CROSS_EXTRA_ROOTS "" CACHE STRING "Further target roots for find_package (e.g. a cross-built GoogleTest)")
-
-if(QKERN_CROSS_COMPILER STREQUAL "clang")
-  set(CMAKE_C_COMPILER clang)
-  set(CMAKE_CXX_COMPILER clang++)
-  set(CMAKE_C_COMPILER_TARGET ${QKERN_CROSS_TRIPLE})
-  set(CMAKE_CXX_COMPILER_TARGET ${QKERN_CROSS_TRIPLE})
-else()
-  set(CMAKE_C_COMPILER ${QKERN_CROSS_TRIPLE}-gcc)
-  set(CMAKE_CXX_COMPILER ${QKERN_CROSS_TRIPLE}-g++)
-endif()
-
-set(CMAKE_FIND_ROOT_PATH ${QKERN_CROSS_SYSROOT} ${QKERN_CROSS_EXTRA_ROOTS})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-
-find_program(QKERN_QEMU_RISCV64 qemu-riscv64)
-if(QKERN_QEMU_RISCV64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${QKERN_QEMU_RISCV64};-L;${QKERN_CROSS_SYSROOT}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/linux-gnu-cross.cmake")

@@ -7,17 +7,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cpu_levels.hpp"
+
 int mixed_arch_side_base(std::uint64_t* digest, const char** arch);
 int mixed_arch_side_v4(std::uint64_t* digest, const char** arch);
-
-namespace {
-bool cpu_runs_v4() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2") &&
-         __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vl");
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   const bool both = argc > 1 && std::strcmp(argv[1], "both") == 0;

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cpu_levels.hpp"
+
 #if QKERN_PAIR == 1
 #define QKERN_SIDE_A sky
 #define QKERN_SIDE_B icl
@@ -31,8 +33,7 @@ int QKERN_MAIN_CAT(mixed_arch_side_, QKERN_SIDE_B)(std::uint64_t* digest, const 
 
 namespace {
 // CPUID leaf 7 bits (Intel SDM vol. 2A, CPUID): __builtin_cpu_supports does not know every one of
-// these names in clang 14. The OS-state (XGETBV) part comes from __builtin_cpu_supports's own
-// avx2 / avx512bw checks.
+// these names in clang 14. The OS-state (XGETBV) part comes from the level checks (cpu_levels.hpp).
 struct Leaf7 {
   unsigned ebx = 0, ecx = 0, eax1 = 0;
 };
@@ -49,13 +50,10 @@ Leaf7 leaf7() {
 bool all(unsigned word, unsigned bits) { return (word & bits) == bits; }
 
 bool cpu_runs_a() {
-  __builtin_cpu_init();
 #if QKERN_PAIR == 1
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2") &&
-         __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vl");
+  return cpu_runs_v4();
 #else
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
+  return cpu_runs_v3();
 #endif
 }
 bool cpu_runs_b() {

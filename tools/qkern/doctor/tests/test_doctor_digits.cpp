@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "doctor.hpp"
+#include "doctor_test_util.hpp"
 
 namespace {
 
@@ -18,7 +19,7 @@ using namespace qkern;
 using namespace qkern::analysis;
 using namespace qkern::tool::doctor;
 
-const std::string kDigits = std::string(QKERN_SOURCE_DIR) + "/data/digits";
+using doctor_test::kDigits;
 
 Report doctor(const std::string& dump, const std::string& model = "") {
   Inputs in;

@@ -6,7 +6,6 @@
 // rendered DOM holds every layer's chart with its bars; the screenshot is written).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,21 +15,15 @@
 
 #include "cmd_doctor.hpp"
 #include "doctor.hpp"
+#include "doctor_test_util.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace qkern::tool;
 
-const std::string kDigits = std::string(QKERN_SOURCE_DIR) + "/data/digits";
-
-fs::path scratch(const std::string& tag) {
-  const fs::path p =
-      fs::temp_directory_path() /
-      ("qkern-doctor-" + tag + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  fs::create_directories(p);
-  return p;
-}
+using doctor_test::kDigits;
+using doctor_test::scratch;
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

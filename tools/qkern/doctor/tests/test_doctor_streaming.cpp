@@ -6,7 +6,6 @@
 // and with layers larger than the sampling budget. No timing here (tools/qkern/bench/).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -15,6 +14,7 @@
 #include "collect.hpp"
 #include "collection.hpp"
 #include "doctor.hpp"
+#include "doctor_test_util.hpp"
 #include "qkern/io.hpp"
 
 namespace {
@@ -24,15 +24,8 @@ using namespace qkern;
 using namespace qkern::tool;
 using namespace qkern::tool::doctor;
 
-const std::string kDigits = std::string(QKERN_SOURCE_DIR) + "/data/digits";
-
-fs::path scratch(const std::string& tag) {
-  const fs::path p =
-      fs::temp_directory_path() /
-      ("qkern-doctor-" + tag + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  fs::create_directories(p);
-  return p;
-}
+using doctor_test::kDigits;
+using doctor_test::scratch;
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);

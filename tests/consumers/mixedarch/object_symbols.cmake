@@ -1,0 +1,15 @@
+# code_symbols(<object> <out-var>): the global and weak code symbols (nm types T, W, i) an object file
+# defines, mangled. Shared by check_shared_symbols.cmake and isolate_std_symbols.cmake; NM must be set.
+function(code_symbols obj out)
+  execute_process(COMMAND "${NM}" --defined-only "${obj}" RESULT_VARIABLE rc OUTPUT_VARIABLE text ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${NM} failed on ${obj}: ${err}")
+  endif()
+  string(REGEX MATCHALL "[0-9a-fA-F]* [TWi] [^\n]+" lines "${text}")
+  set(syms "")
+  foreach(l IN LISTS lines)
+    string(REGEX REPLACE "^[0-9a-fA-F]* [TWi] " "" s "${l}")
+    list(APPEND syms "${s}")
+  endforeach()
+  set(${out} "${syms}" PARENT_SCOPE)
+endfunction()
